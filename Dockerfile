@@ -1,0 +1,16 @@
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY config config
+COPY common common
+COPY scheduling scheduling
+COPY referrals referrals
+COPY notifications notifications
+COPY manage.py ./
+RUN pip install --no-cache-dir . \
+    && DEBUG=1 python manage.py collectstatic --noinput
+RUN useradd --create-home bridgeway
+USER bridgeway
+EXPOSE 8000
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

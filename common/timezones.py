@@ -1,0 +1,25 @@
+"""IANA time zone names, checked against the system's tz database."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from zoneinfo import ZoneInfo, available_timezones
+
+from common.errors import DomainError
+
+
+@lru_cache(maxsize=1)
+def _known() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def is_timezone(name: str) -> bool:
+    return isinstance(name, str) and name in _known()
+
+
+@lru_cache(maxsize=1024)
+def get_zone(name: str) -> ZoneInfo:
+    """Return the ZoneInfo for an IANA name or raise DomainError(invalid_timezone)."""
+    if not is_timezone(name):
+        raise DomainError("invalid_timezone", f"Unknown time zone: {name!r}.", fields={"tz": name})
+    return ZoneInfo(name)

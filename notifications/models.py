@@ -1,0 +1,78 @@
+"""The outbox: every message is a row before it is sent."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+
+class Channel(models.TextChoices):
+    SMS = "sms", "SMS"
+    EMAIL = "email", "Email"
+
+
+class NotificationStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed"
+    UNDELIVERABLE = "undeliverable", "Undeliverable"
+    SUPPRESSED = "suppressed", "Suppressed"
+
+
+class Notification(models.Model):
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    recipient = models.CharField(max_length=254, help_text="E.164 phone or email address")
+    template = models.CharField(max_length=100)
+    subject = models.CharField(max_length=200, blank=True)
+    body = models.TextField()
+    html_body = models.TextField(blank=True)
+    # Attachments stay generic here: [{"filename", "content_type", "content"}].
+    attachments = models.JSONField(default=list, blank=True)
+    status = models.CharField(
+        max_length=16, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    provider_message_id = models.CharField(max_length=64, blank=True, db_index=True)
+    send_after = models.DateTimeField(default=timezone.now)
+    dedupe_key = models.CharField(max_length=200, unique=True)
+    # A label the caller uses to find its messages again (e.g. "appointment:<uuid>").
+    subject_ref = models.CharField(max_length=80, blank=True, db_index=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            # sweep_due(): WHERE status IN ('pending', 'sending') AND send_after <= now
+            models.Index(fields=["status", "send_after"], name="notification_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.template} ({self.status})"
+
+
+class SmsOptOut(models.Model):
+    phone = models.CharField(max_length=20, unique=True)
+    opted_out_at = models.DateTimeField(default=timezone.now)
+    source = models.CharField(max_length=40, blank=True)
+
+    def __str__(self) -> str:
+        return f"opt-out {self.phone[:-4]}****"
+
+
+class InboundMessage(models.Model):
+    """Inbound SMS by MessageSid, so Twilio's retries are processed once."""
+
+    message_sid = models.CharField(max_length=64, unique=True)
+    from_number = models.CharField(max_length=20)
+    body = models.CharField(max_length=1600)
+    reply = models.TextField(blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-received_at"]

@@ -1,0 +1,3 @@
+"""Referrals and their timeline."""
+
+from __future__ import annotations

@@ -1,0 +1,7 @@
+"""Pages and feeds of the scheduling app (mounted at the site root)."""
+
+from __future__ import annotations
+
+from django.urls import path  # noqa: F401
+
+urlpatterns: list = []

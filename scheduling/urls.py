@@ -1,0 +1,7 @@
+"""API routes of the scheduling app (mounted under /api/)."""
+
+from __future__ import annotations
+
+from django.urls import path  # noqa: F401
+
+urlpatterns: list = []

@@ -1,0 +1,147 @@
+"""factory_boy factories for the directory, patients and appointments."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import time, timedelta
+
+import factory
+from django.contrib.auth import get_user_model
+
+from scheduling import models
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
+    password = factory.PostGenerationMethodCall("set_password", "correct horse battery staple")
+
+
+class StaffFactory(UserFactory):
+    is_staff = True
+
+
+class SpecialtyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Specialty
+        django_get_or_create = ("slug",)
+
+    slug = factory.Sequence(lambda n: f"specialty-{n}")
+    name = factory.LazyAttribute(lambda o: o.slug.replace("-", " ").title())
+
+
+class InsuranceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Insurance
+        django_get_or_create = ("slug",)
+
+    slug = factory.Sequence(lambda n: f"plan-{n}")
+    name = factory.LazyAttribute(lambda o: o.slug.title())
+
+
+class LanguageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Language
+        django_get_or_create = ("code",)
+
+    code = "en"
+    name = "English"
+
+
+class ProviderFactory(factory.django.DjangoModelFactory):
+    """A provider licensed in `states`, working `hours` (local wall clock) on `weekdays`."""
+
+    class Meta:
+        model = models.Provider
+        django_get_or_create = ("slug",)
+        skip_postgeneration_save = True
+
+    slug = factory.Sequence(lambda n: f"provider-{n}")
+    name = factory.Sequence(lambda n: f"Dana Whitfield{n}")
+    credentials = "LCSW"
+    kind = models.ProviderKind.THERAPIST
+    timezone = "America/New_York"
+    email = factory.LazyAttribute(lambda o: f"{o.slug}@clinic.example.org")
+    accepting_new_patients = True
+    offers_video = True
+    offers_phone = True
+
+    @factory.post_generation
+    def states(self, create, extracted, **kwargs):  # noqa: ANN001
+        if not create:
+            return
+        for state in extracted if extracted is not None else ["NY"]:
+            models.ProviderLicense.objects.get_or_create(provider=self, state=state)
+
+    @factory.post_generation
+    def hours(self, create, extracted, **kwargs):  # noqa: ANN001
+        """hours=[(weekday, "09:00", "17:00"), ...]; default Mon-Fri 09:00-17:00."""
+        if not create:
+            return
+        rows = extracted if extracted is not None else [(d, "09:00", "17:00") for d in range(5)]
+        for weekday, start, end in rows:
+            models.WeeklyHours.objects.create(
+                provider=self, weekday=weekday, start=time.fromisoformat(start), end=time.fromisoformat(end)
+            )
+
+
+class ServiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Service
+
+    provider = factory.SubFactory(ProviderFactory)
+    slug = factory.Sequence(lambda n: f"service-{n}")
+    name = "Follow-up visit"
+    duration_minutes = 50
+    buffer_before_minutes = 0
+    buffer_after_minutes = 10
+    min_notice_hours = 24
+    horizon_days = 60
+    slot_step_minutes = 30
+    requires_approval = False
+    capacity = 1
+
+
+class PatientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Patient
+
+    name = factory.Sequence(lambda n: f"Alex Rivera{n}")
+    phone = factory.Sequence(lambda n: f"+1212555{n % 10000:04d}")
+    email = factory.Sequence(lambda n: f"patient{n}@example.net")
+    timezone = "America/New_York"
+    state = "NY"
+    sms_consent = True
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class AppointmentFactory(factory.django.DjangoModelFactory):
+    """An appointment whose end and blocked interval follow from service and start."""
+
+    class Meta:
+        model = models.Appointment
+
+    service = factory.SubFactory(ServiceFactory)
+    provider = factory.LazyAttribute(lambda o: o.service.provider)
+    patient = factory.SubFactory(PatientFactory)
+    start = factory.LazyFunction(lambda: None)  # set by the caller
+    end = factory.LazyAttribute(lambda o: o.start + timedelta(minutes=o.service.duration_minutes))
+    blocked_start = factory.LazyAttribute(
+        lambda o: o.start - timedelta(minutes=o.service.buffer_before_minutes)
+    )
+    blocked_end = factory.LazyAttribute(lambda o: o.end + timedelta(minutes=o.service.buffer_after_minutes))
+    session_key = factory.LazyAttribute(
+        lambda o: f"group:{o.service.pk}:{o.start.isoformat()}" if o.service.capacity > 1 else str(uuid.uuid4())
+    )
+    status = models.AppointmentStatus.CONFIRMED
+    video_room = factory.LazyFunction(lambda: secrets.token_urlsafe(16))
+    manage_token_hash = factory.LazyFunction(lambda: hash_token(secrets.token_urlsafe(24)))
