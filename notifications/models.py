@@ -76,3 +76,6 @@ class InboundMessage(models.Model):
 
     class Meta:
         ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"inbound {self.message_sid}"

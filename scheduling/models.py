@@ -86,6 +86,7 @@ class Provider(models.Model):
         related_name="provider",
         help_text="The login that runs this provider's portal",
     )
+    feed_token_salt = models.CharField(max_length=32, blank=True)
     feed_token_hash = models.CharField(max_length=64, blank=True, db_index=True)
     feed_show_full_names = models.BooleanField(
         default=False, help_text="Show full patient names in the private calendar feed"
@@ -141,16 +142,24 @@ class Service(models.Model):
     late_cancel_hours = models.PositiveIntegerField(
         default=24, help_text="Cancelling within this many hours of the start counts as late"
     )
-    position = models.PositiveIntegerField(default=0, help_text="Order on the profile; first is the default")
+    position = models.PositiveIntegerField(
+        default=0, help_text="Order on the profile; first is the default"
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["provider", "position", "id"]
         constraints = [
             models.UniqueConstraint(fields=["provider", "slug"], name="unique_service_slug"),
-            models.CheckConstraint(condition=models.Q(duration_minutes__gt=0), name="service_duration_positive"),
-            models.CheckConstraint(condition=models.Q(slot_step_minutes__gt=0), name="service_step_positive"),
-            models.CheckConstraint(condition=models.Q(capacity__gte=1), name="service_capacity_positive"),
+            models.CheckConstraint(
+                condition=models.Q(duration_minutes__gt=0), name="service_duration_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(slot_step_minutes__gt=0), name="service_step_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(capacity__gte=1), name="service_capacity_positive"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -195,7 +204,9 @@ class WeeklyHours(models.Model):
         ordering = ["provider", "weekday", "start"]
         verbose_name_plural = "weekly hours"
         constraints = [
-            models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="weekly_end_after_start"),
+            models.CheckConstraint(
+                condition=models.Q(end__gt=models.F("start")), name="weekly_end_after_start"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -244,7 +255,9 @@ class TimeOff(models.Model):
         verbose_name_plural = "time off"
         indexes = [models.Index(fields=["provider", "end"], name="timeoff_provider_end_idx")]
         constraints = [
-            models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="timeoff_end_after_start"),
+            models.CheckConstraint(
+                condition=models.Q(end__gt=models.F("start")), name="timeoff_end_after_start"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -315,6 +328,8 @@ class Appointment(models.Model):
     )
     modality = models.CharField(max_length=8, default="video")
     video_room = models.CharField(max_length=64)
+    # See common.tokens: the manage link's token is derived from (id, salt); only its hash is kept.
+    manage_token_salt = models.CharField(max_length=32)
     manage_token_hash = models.CharField(max_length=64, unique=True)
     sequence = models.PositiveIntegerField(default=0, help_text="iCalendar SEQUENCE")
     cancel_reason = models.CharField(max_length=500, blank=True)
@@ -333,9 +348,13 @@ class Appointment(models.Model):
             models.Index(fields=["provider", "updated_at"], name="appt_provider_updated_idx"),
         ]
         constraints = [
-            models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="appt_end_after_start"),
             models.CheckConstraint(
-                condition=models.Q(blocked_start__lte=models.F("start"), blocked_end__gte=models.F("end")),
+                condition=models.Q(end__gt=models.F("start")), name="appt_end_after_start"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    blocked_start__lte=models.F("start"), blocked_end__gte=models.F("end")
+                ),
                 name="appt_blocked_covers_visit",
             ),
         ]
@@ -371,7 +390,9 @@ class AppointmentEvent(models.Model):
     actor_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    kind = models.CharField(max_length=32)  # booked, confirmed, rescheduled, cancelled, attended, no_show
+    kind = models.CharField(
+        max_length=32
+    )  # booked, confirmed, rescheduled, cancelled, attended, no_show
     from_status = models.CharField(max_length=16, blank=True)
     to_status = models.CharField(max_length=16, blank=True)
     reason = models.CharField(max_length=500, blank=True)
@@ -403,3 +424,6 @@ class IdempotencyKey(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["scope", "key"], name="unique_idempotency_key")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.scope}:{self.key}"

@@ -6,21 +6,29 @@ import shutil
 import pytest
 from django.conf import settings
 
-CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
+CHROMIUM = shutil.which("chromium") or (
+    "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None
+)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    is_postgres = settings.DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
+    is_postgres = settings.DATABASES["default"]["ENGINE"].startswith(
+        "django.db.backends.postgresql"
+    )
     skips = {
         "postgres": None
         if is_postgres
-        else pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://... (.ci/run does)"),
+        else pytest.mark.skip(
+            reason="needs PostgreSQL: set DATABASE_URL=postgres://... (.ci/run does)"
+        ),
         "redis": None
         if os.environ.get("REDIS_URL")
         else pytest.mark.skip(reason="needs Redis: set REDIS_URL=redis://... (.ci/run does)"),
         "browser": None
         if CHROMIUM
-        else pytest.mark.skip(reason="needs Debian's chromium (apt-get install chromium; .ci/run does)"),
+        else pytest.mark.skip(
+            reason="needs Debian's chromium (apt-get install chromium; .ci/run does)"
+        ),
     }
     for item in items:
         for marker, skip in skips.items():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import uuid
 from datetime import time, timedelta
@@ -10,6 +9,7 @@ from datetime import time, timedelta
 import factory
 from django.contrib.auth import get_user_model
 
+from common.tokens import derive_token, hash_token, new_salt
 from scheduling import models
 
 
@@ -87,7 +87,10 @@ class ProviderFactory(factory.django.DjangoModelFactory):
         rows = extracted if extracted is not None else [(d, "09:00", "17:00") for d in range(5)]
         for weekday, start, end in rows:
             models.WeeklyHours.objects.create(
-                provider=self, weekday=weekday, start=time.fromisoformat(start), end=time.fromisoformat(end)
+                provider=self,
+                weekday=weekday,
+                start=time.fromisoformat(start),
+                end=time.fromisoformat(end),
             )
 
 
@@ -120,10 +123,6 @@ class PatientFactory(factory.django.DjangoModelFactory):
     sms_consent = True
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 class AppointmentFactory(factory.django.DjangoModelFactory):
     """An appointment whose end and blocked interval follow from service and start."""
 
@@ -138,10 +137,20 @@ class AppointmentFactory(factory.django.DjangoModelFactory):
     blocked_start = factory.LazyAttribute(
         lambda o: o.start - timedelta(minutes=o.service.buffer_before_minutes)
     )
-    blocked_end = factory.LazyAttribute(lambda o: o.end + timedelta(minutes=o.service.buffer_after_minutes))
+    blocked_end = factory.LazyAttribute(
+        lambda o: o.end + timedelta(minutes=o.service.buffer_after_minutes)
+    )
     session_key = factory.LazyAttribute(
-        lambda o: f"group:{o.service.pk}:{o.start.isoformat()}" if o.service.capacity > 1 else str(uuid.uuid4())
+        lambda o: (
+            f"group:{o.service.pk}:{o.start.isoformat()}"
+            if o.service.capacity > 1
+            else str(uuid.uuid4())
+        )
     )
     status = models.AppointmentStatus.CONFIRMED
     video_room = factory.LazyFunction(lambda: secrets.token_urlsafe(16))
-    manage_token_hash = factory.LazyFunction(lambda: hash_token(secrets.token_urlsafe(24)))
+    manage_token_salt = factory.LazyFunction(new_salt)
+    manage_token_hash = factory.LazyAttribute(
+        lambda o: hash_token(derive_token("manage", o.id, o.manage_token_salt))
+    )
+    id = factory.LazyFunction(uuid.uuid4)
