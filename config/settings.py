@@ -179,6 +179,11 @@ SMS_BACKEND = env_str(
 # notifications hands inbound SMS replies to this handler (scheduling owns the meaning).
 SMS_REPLY_HANDLER = "scheduling.replies.handle_reply"
 
+# Modules told of every appointment change inside its transaction (keeps dependencies
+# one-way: scheduling never imports referrals). Each may define check_booking() and
+# appointment_changed(); see scheduling/observers.py.
+APPOINTMENT_OBSERVERS = ["referrals.hooks"]
+
 VIDEO_ROOM_BASE_URL = env_str("VIDEO_ROOM_BASE_URL", "https://meet.jit.si/")
 
 # Reminders before an appointment, in hours.
