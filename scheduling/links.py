@@ -1,0 +1,44 @@
+"""The patient's private links to one appointment: manage page and calendar invite.
+
+The manage token is derived (common.tokens) from the appointment id and its salt, so a
+reminder rendered days later can carry the link while the database keeps only its hash.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from common.tokens import derive_token, hash_token
+from scheduling.models import Appointment
+
+MANAGE_PURPOSE = "manage"
+
+
+def manage_token(appointment: Appointment) -> str:
+    return derive_token(MANAGE_PURPOSE, appointment.id, appointment.manage_token_salt)
+
+
+def manage_token_hash(appointment: Appointment) -> str:
+    return hash_token(manage_token(appointment))
+
+
+def manage_url(appointment: Appointment) -> str:
+    return f"{settings.PUBLIC_BASE_URL}/m/{manage_token(appointment)}"
+
+
+def ics_url(appointment: Appointment) -> str:
+    return (
+        f"{settings.PUBLIC_BASE_URL}/api/appointments/{appointment.id}/invite.ics"
+        f"?token={manage_token(appointment)}"
+    )
+
+
+def appointment_for_token(token: object) -> Appointment | None:
+    """The appointment a manage token opens, or None (the hash column is unique)."""
+    if not isinstance(token, str) or not token or len(token) > 200:
+        return None
+    return (
+        Appointment.objects.select_related("provider", "service", "patient")
+        .filter(manage_token_hash=hash_token(token))
+        .first()
+    )

@@ -1,0 +1,51 @@
+"""Modules told of appointment changes, named in settings.APPOINTMENT_OBSERVERS.
+
+This keeps dependencies one-way: scheduling never imports referrals. An observer module
+may define either hook; a missing one is skipped.
+
+- check_booking(*, referral_token, provider, service): called before a booking that
+  carries a referral token is inserted; raises DomainError to refuse it.
+- appointment_changed(*, appointment, event, referral_token): called after every
+  lifecycle event, inside its transaction.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import import_module
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+
+if TYPE_CHECKING:
+    from scheduling.models import Appointment, AppointmentEvent, Provider, Service
+
+
+@lru_cache(maxsize=8)
+def _load(paths: tuple[str, ...]) -> tuple[ModuleType, ...]:
+    return tuple(import_module(path) for path in paths)
+
+
+def observers() -> tuple[ModuleType, ...]:
+    return _load(tuple(getattr(settings, "APPOINTMENT_OBSERVERS", ())))
+
+
+def check_booking(*, referral_token: str, provider: Provider, service: Service) -> bool:
+    """Let observers refuse a referred booking; True when at least one of them checked it."""
+    checked = False
+    for module in observers():
+        hook = getattr(module, "check_booking", None)
+        if hook is not None:
+            hook(referral_token=referral_token, provider=provider, service=service)
+            checked = True
+    return checked
+
+
+def appointment_changed(
+    *, appointment: Appointment, event: AppointmentEvent, referral_token: str | None = None
+) -> None:
+    for module in observers():
+        hook = getattr(module, "appointment_changed", None)
+        if hook is not None:
+            hook(appointment=appointment, event=event, referral_token=referral_token)
