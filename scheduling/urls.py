@@ -4,4 +4,8 @@ from __future__ import annotations
 
 from django.urls import path  # noqa: F401
 
-urlpatterns: list = []
+from scheduling.import_views import DirectoryImportView
+
+urlpatterns: list = [
+    path("directory/import/", DirectoryImportView.as_view(), name="directory-import"),
+]
