@@ -178,6 +178,19 @@ SMS_BACKEND = env_str(
 )
 # notifications hands inbound SMS replies to this handler (scheduling owns the meaning).
 SMS_REPLY_HANDLER = "scheduling.replies.handle_reply"
+TWILIO_HTTP_TIMEOUT_SECONDS = env_int("TWILIO_HTTP_TIMEOUT_SECONDS", 15)
+# Outbox delivery (notifications.services): attempts before `failed`, backoff, the lease a
+# worker holds a `sending` row for (longer than Q_CLUSTER timeout, so a live task never
+# loses it), and how many rows one task sends, several at a time.
+NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 5)
+NOTIFICATION_RETRY_BASE_SECONDS = env_int("NOTIFICATION_RETRY_BASE_SECONDS", 30)
+NOTIFICATION_RETRY_MAX_SECONDS = env_int("NOTIFICATION_RETRY_MAX_SECONDS", 3600)
+NOTIFICATION_SENDING_LEASE_SECONDS = env_int("NOTIFICATION_SENDING_LEASE_SECONDS", 120)
+NOTIFICATION_SWEEP_LIMIT = env_int("NOTIFICATION_SWEEP_LIMIT", 20000)
+NOTIFICATIONS_BATCH_SIZE = env_int("NOTIFICATIONS_BATCH_SIZE", 20)
+NOTIFICATIONS_SEND_CONCURRENCY = env_int("NOTIFICATIONS_SEND_CONCURRENCY", 10)
+# "queue" (django-q2) everywhere but unit tests, which may say "sync".
+NOTIFICATIONS_DISPATCH = env_str("NOTIFICATIONS_DISPATCH", "queue")
 
 # Modules told of every appointment change inside its transaction (keeps dependencies
 # one-way: scheduling never imports referrals). Each may define check_booking() and
@@ -215,6 +228,18 @@ if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
+
+# Cache (rendered calendar feeds): shared by every web process through Redis when
+# REDIS_URL is set, else per-process memory, which is right for one embedded server.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "bridgeway",
+    }
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "bridgeway"}
+}
 
 LOGGING = {
     "version": 1,

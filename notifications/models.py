@@ -35,12 +35,17 @@ class Notification(models.Model):
     )
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)
+    # The provider's error code (e.g. Twilio 21610), for operators filtering failures.
+    error_code = models.CharField(max_length=16, blank=True)
     provider_message_id = models.CharField(max_length=64, blank=True, db_index=True)
     send_after = models.DateTimeField(default=timezone.now)
     dedupe_key = models.CharField(max_length=200, unique=True)
     # A label the caller uses to find its messages again (e.g. "appointment:<uuid>").
     subject_ref = models.CharField(max_length=80, blank=True, db_index=True)
+    # Set while a worker holds the row (status `sending`); cleared when its lease expires.
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # When the row was last handed to the queue, so a backed-up queue is not flooded twice.
+    queued_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -48,7 +53,8 @@ class Notification(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [
-            # sweep_due(): WHERE status IN ('pending', 'sending') AND send_after <= now
+            # services.due_notifications(): WHERE status IN ('pending', 'sending')
+            # AND send_after <= now
             models.Index(fields=["status", "send_after"], name="notification_due_idx"),
         ]
 

@@ -1,0 +1,17 @@
+"""django-q2 entry points: ids in, a service call, nothing swallowed."""
+
+from __future__ import annotations
+
+from notifications import services
+
+
+def send_notifications(notification_ids: list[int]) -> None:
+    services.send_many(notification_ids=notification_ids)
+
+
+def send_notification(notification_id: int) -> None:
+    services.send(notification_id=notification_id)
+
+
+def sweep_due() -> int:
+    return services.sweep()
