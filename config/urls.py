@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/", include("referrals.urls")),
+    path("referrals/", include("referrals.page_urls")),
     path("api/", include("scheduling.urls")),
     path("", include("notifications.urls")),
     path("", include("scheduling.page_urls")),

@@ -1,3 +1,259 @@
-"""Referrals and their timeline."""
+"""Referrals, the organizations that send them, and their append-only timeline."""
 
 from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Organization(models.Model):
+    """A referring organization (a clinic, an emergency department, a county program)."""
+
+    slug = models.SlugField(max_length=80, unique=True)
+    name = models.CharField(max_length=160)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Coordinator(models.Model):
+    """Ties a login to the organization whose referrals it creates and sees."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="coordinator"
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="coordinators"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.user} at {self.organization}"
+
+
+class Urgency(models.TextChoices):
+    ROUTINE = "routine", "Routine"
+    URGENT = "urgent", "Urgent"
+
+
+class Modality(models.TextChoices):
+    VIDEO = "video", "Video"
+    PHONE = "phone", "Phone"
+
+
+class ReferralStatus(models.TextChoices):
+    NEW = "new", "New"
+    OFFERED = "offered", "Offered"
+    ACCEPTED = "accepted", "Accepted"
+    SCHEDULED = "scheduled", "Scheduled"
+    COMPLETED = "completed", "Completed"
+    DECLINED = "declined", "Declined"
+    NO_SHOW = "no_show", "No-show"
+    CANCELLED = "cancelled", "Cancelled"
+    ESCALATED = "escalated", "Escalated"
+
+
+S = ReferralStatus
+
+# The workflow: every legal move, including the self-loops that are real events
+# (re-offering while offered, a reschedule while scheduled).
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.NEW: frozenset({S.OFFERED, S.CANCELLED, S.ESCALATED}),
+    S.OFFERED: frozenset(
+        {S.OFFERED, S.ACCEPTED, S.DECLINED, S.SCHEDULED, S.CANCELLED, S.ESCALATED}
+    ),
+    S.ACCEPTED: frozenset(
+        {S.OFFERED, S.ACCEPTED, S.DECLINED, S.SCHEDULED, S.CANCELLED, S.ESCALATED}
+    ),
+    S.SCHEDULED: frozenset({S.SCHEDULED, S.COMPLETED, S.NO_SHOW, S.OFFERED, S.CANCELLED}),
+    S.DECLINED: frozenset({S.OFFERED, S.CANCELLED, S.ESCALATED}),
+    S.NO_SHOW: frozenset({S.SCHEDULED, S.OFFERED, S.CANCELLED, S.ESCALATED}),
+    S.ESCALATED: frozenset({S.OFFERED, S.ACCEPTED, S.DECLINED, S.SCHEDULED, S.CANCELLED}),
+    S.COMPLETED: frozenset(),
+    S.CANCELLED: frozenset(),
+}
+
+# Referrals the escalation sweep still watches: not booked, not closed, not yet escalated.
+ESCALATABLE_STATUSES = (S.NEW, S.OFFERED, S.ACCEPTED, S.DECLINED, S.NO_SHOW)
+# A patient may book from the referral link in these statuses.
+BOOKABLE_STATUSES = (S.OFFERED, S.ACCEPTED, S.NO_SHOW, S.ESCALATED)
+CLOSED_STATUSES = (S.COMPLETED, S.CANCELLED)
+
+
+class Referral(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="referrals"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="referrals_created",
+    )
+    patient = models.ForeignKey(
+        "scheduling.Patient", on_delete=models.PROTECT, related_name="referrals"
+    )
+    # The referrer's consent decides for this referral; Patient.sms_consent is the person's.
+    patient_sms_consent = models.BooleanField(default=False)
+
+    referrer_name = models.CharField(max_length=160)
+    referrer_organization = models.CharField(max_length=160, blank=True)
+    referrer_phone = models.CharField(max_length=20, blank=True, help_text="E.164")
+    referrer_email = models.EmailField(blank=True)
+    referrer_sms_consent = models.BooleanField(default=False)
+
+    # Clinical content: shown to staff and the offered provider, never in a message.
+    reason = models.TextField()
+    notes = models.TextField(blank=True)
+
+    specialty = models.ForeignKey(
+        "scheduling.Specialty", on_delete=models.PROTECT, related_name="referrals"
+    )
+    service_slug = models.SlugField(
+        max_length=80, blank=True, help_text="The providers' service to book; blank = their first"
+    )
+    urgency = models.CharField(max_length=8, choices=Urgency.choices, default=Urgency.ROUTINE)
+    language = models.CharField(max_length=16, blank=True)
+    insurance = models.CharField(max_length=64, blank=True)
+    modality = models.CharField(max_length=8, choices=Modality.choices, blank=True)
+    preferred_provider = models.ForeignKey(
+        "scheduling.Provider",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    status = models.CharField(max_length=16, choices=ReferralStatus.choices, default=S.NEW)
+    # The provider the referral is assigned to (the first of the open offers).
+    provider = models.ForeignKey(
+        "scheduling.Provider",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_referrals",
+    )
+    appointment = models.ForeignKey(
+        "scheduling.Appointment",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="referrals",
+    )
+    # See common.tokens: the self-scheduling link is derived from (id, salt); only its hash is kept.
+    token_salt = models.CharField(max_length=32)
+    token_hash = models.CharField(max_length=64, unique=True)
+
+    deadline_at = models.DateTimeField()
+    nudge_at = models.DateTimeField()
+    nudged_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            # escalate_overdue(): WHERE status IN (...) AND deadline_at <= now
+            models.Index(fields=["status", "deadline_at"], name="referral_due_idx"),
+            # nudge_unbooked(): WHERE status IN (...) AND nudged_at IS NULL AND nudge_at <= now
+            models.Index(fields=["status", "nudge_at"], name="referral_nudge_idx"),
+            models.Index(fields=["organization", "status"], name="referral_org_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Referral {self.id} ({self.status})"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status in CLOSED_STATUSES
+
+    @property
+    def is_bookable(self) -> bool:
+        return self.status in BOOKABLE_STATUSES
+
+    def can_transition_to(self, status: str) -> bool:
+        return status in TRANSITIONS[self.status]
+
+    def age(self, now: datetime | None = None) -> timedelta:
+        return (now or timezone.now()) - self.created_at
+
+
+class OfferStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class ReferralOffer(models.Model):
+    """One provider the referral was offered to; a decline keeps it out of later matching."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="offers")
+    provider = models.ForeignKey(
+        "scheduling.Provider", on_delete=models.CASCADE, related_name="referral_offers"
+    )
+    service = models.ForeignKey(
+        "scheduling.Service", on_delete=models.CASCADE, related_name="referral_offers"
+    )
+    status = models.CharField(max_length=12, choices=OfferStatus.choices, default=OfferStatus.OPEN)
+    decline_reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["referral", "provider"], name="unique_referral_offer")
+        ]
+        indexes = [models.Index(fields=["provider", "status"], name="offer_provider_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.referral_id} to {self.provider_id} ({self.status})"
+
+    @property
+    def is_live(self) -> bool:
+        return self.status in (OfferStatus.OPEN, OfferStatus.ACCEPTED)
+
+    @property
+    def is_bookable(self) -> bool:
+        """Services needing approval wait for the provider's acceptance before the patient books."""
+        return self.status == OfferStatus.ACCEPTED or (
+            self.status == OfferStatus.OPEN and not self.service.requires_approval
+        )
+
+
+class ReferralEvent(models.Model):
+    """Append-only timeline of a referral: who did what, from which status to which."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.CharField(max_length=16)  # scheduling.models.Actor values
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(max_length=32)
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16, blank=True)
+    note = models.CharField(max_length=500, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.from_status} -> {self.to_status}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise ValueError("Referral events are append-only.")
+        super().save(*args, **kwargs)

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from referrals.models import Coordinator, Organization, Referral, ReferralEvent, ReferralOffer
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(Coordinator)
+class CoordinatorAdmin(admin.ModelAdmin):
+    list_display = ["user", "organization"]
+    list_select_related = ["user", "organization"]
+    autocomplete_fields = ["organization"]
+    raw_id_fields = ["user"]
+
+
+class ReferralOfferInline(admin.TabularInline):
+    model = ReferralOffer
+    extra = 0
+    raw_id_fields = ["provider", "service"]
+
+
+class ReferralEventInline(admin.TabularInline):
+    """The timeline is append-only: shown, never edited here."""
+
+    model = ReferralEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = [
+        "at",
+        "actor",
+        "actor_user",
+        "kind",
+        "from_status",
+        "to_status",
+        "note",
+        "data",
+    ]
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(Referral)
+class ReferralAdmin(admin.ModelAdmin):
+    list_display = ["id", "status", "urgency", "organization", "created_at", "deadline_at"]
+    list_filter = ["status", "urgency", "organization"]
+    list_select_related = ["organization"]
+    date_hierarchy = "created_at"
+    raw_id_fields = ["patient", "provider", "preferred_provider", "appointment", "created_by"]
+    # Status moves only through the workflow (referrals.services), never by hand here.
+    readonly_fields = ["status", "token_salt", "token_hash", "escalated_at", "nudged_at"]
+    inlines = [ReferralOfferInline, ReferralEventInline]

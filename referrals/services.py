@@ -1,0 +1,606 @@
+"""The referral workflow: create, offer, accept, decline, cancel, follow bookings, escalate.
+
+Every status change goes through `transition_to`, which consults the transitions table,
+raises `invalid_transition` (409) on an illegal move and writes the ReferralEvent row.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from common.errors import DomainError
+from common.tokens import derive_token, hash_token, new_salt
+from referrals import messages
+from referrals.models import (
+    ESCALATABLE_STATUSES,
+    OfferStatus,
+    Referral,
+    ReferralEvent,
+    ReferralOffer,
+    ReferralStatus,
+    Urgency,
+)
+from scheduling.models import (
+    Actor,
+    Appointment,
+    AppointmentEvent,
+    Patient,
+    Provider,
+    Service,
+    Specialty,
+)
+
+S = ReferralStatus
+TOKEN_PURPOSE = "referral"
+# How many of the best matches a self-scheduling link offers when no provider is named.
+SELF_SCHEDULING_CHOICES = 3
+
+
+# --- links ---------------------------------------------------------------------------------
+
+
+def referral_token(referral: Referral) -> str:
+    return derive_token(TOKEN_PURPOSE, referral.id, referral.token_salt)
+
+
+def referral_url(referral: Referral) -> str:
+    """The patient's self-scheduling link (the pages app serves /r/<token>)."""
+    return f"{settings.PUBLIC_BASE_URL}/r/{referral_token(referral)}"
+
+
+def _lock(referral: Referral) -> Referral:
+    return (
+        Referral.objects.select_for_update()
+        .select_related("patient", "specialty", "provider", "appointment", "created_by")
+        .get(pk=referral.pk)
+    )
+
+
+# --- the one transition function ------------------------------------------------------------
+
+
+def ensure_can(referral: Referral, status: str) -> None:
+    """Raise invalid_transition (409) unless the transitions table allows the move."""
+    if not referral.can_transition_to(status):
+        raise DomainError(
+            "invalid_transition",
+            f"A referral that is {referral.status} cannot become {status}.",
+            status=409,
+            fields={"status": referral.status, "to": status},
+        )
+
+
+def transition_to(
+    referral: Referral,
+    status: str,
+    *,
+    kind: str,
+    actor: str,
+    actor_user: Any = None,
+    note: str = "",
+    data: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> ReferralEvent:
+    """Move the referral to `status` (saving it) and append the event; 409 when illegal."""
+    ensure_can(referral, status)
+    from_status = referral.status
+    referral.status = status
+    referral.save()
+    return ReferralEvent.objects.create(
+        referral=referral,
+        at=now or timezone.now(),
+        actor=actor,
+        actor_user=actor_user if getattr(actor_user, "is_authenticated", False) else None,
+        kind=kind,
+        from_status=from_status,
+        to_status=status,
+        note=note[:500],
+        data=data or {},
+    )
+
+
+def _note(
+    referral: Referral, *, kind: str, actor: str, actor_user: Any = None, **data: Any
+) -> ReferralEvent:
+    """An event that changes no status (e.g. a reminder sent)."""
+    return ReferralEvent.objects.create(
+        referral=referral,
+        actor=actor,
+        actor_user=actor_user if getattr(actor_user, "is_authenticated", False) else None,
+        kind=kind,
+        from_status=referral.status,
+        to_status=referral.status,
+        data=data,
+    )
+
+
+def _actor_of(user: Any) -> str:
+    if user is not None and getattr(user, "is_authenticated", False):
+        if getattr(user, "is_staff", False) or hasattr(user, "coordinator"):
+            return Actor.STAFF
+        return Actor.PROVIDER
+    return Actor.SYSTEM
+
+
+# --- create ---------------------------------------------------------------------------------
+
+
+def _upsert_patient(data: dict[str, Any], now: datetime) -> Patient:
+    patient = Patient.objects.select_for_update().filter(phone=data["phone"]).first()
+    if patient is None:
+        patient = Patient(phone=data["phone"])
+    patient.name = data["name"]
+    if data.get("email"):
+        patient.email = data["email"]
+    patient.timezone = data["timezone"]
+    patient.state = data["state"]
+    if data.get("sms_consent") and not patient.sms_consent:
+        patient.sms_consent = True
+        patient.sms_consent_at = now
+        patient.sms_consent_source = "referral"
+    patient.save()
+    return patient
+
+
+@transaction.atomic
+def create_referral(
+    *,
+    created_by: Any,
+    patient: dict[str, Any],
+    referrer: dict[str, Any],
+    reason: str,
+    notes: str = "",
+    specialty: str,
+    service: str = "",
+    urgency: str = Urgency.ROUTINE,
+    preferences: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> Referral:
+    """Record a referral (status new) with its deadline, and the person it is for."""
+    now = now or timezone.now()
+    preferences = preferences or {}
+    specialty_row = Specialty.objects.filter(slug=specialty).first()
+    if specialty_row is None:
+        raise DomainError(
+            "unknown_specialty", f"No specialty {specialty!r}.", fields={"specialty": specialty}
+        )
+    if service and not Service.objects.filter(slug=service, is_active=True).exists():
+        raise DomainError(
+            "unknown_service", f"No service {service!r}.", fields={"service": service}
+        )
+    preferred = None
+    if preferences.get("provider"):
+        preferred = Provider.objects.filter(slug=preferences["provider"]).first()
+        if preferred is None:
+            raise DomainError(
+                "unknown_provider",
+                f"No provider {preferences['provider']!r}.",
+                fields={"preferences": {"provider": preferences["provider"]}},
+            )
+    coordinator = getattr(created_by, "coordinator", None)
+    hours = settings.REFERRAL_DEADLINE_HOURS[urgency]
+    referral = Referral(
+        organization=coordinator.organization if coordinator is not None else None,
+        created_by=created_by if getattr(created_by, "is_authenticated", False) else None,
+        patient=_upsert_patient(patient, now),
+        patient_sms_consent=bool(patient.get("sms_consent")),
+        referrer_name=referrer["name"],
+        referrer_organization=referrer.get("organization", ""),
+        referrer_phone=referrer.get("phone", ""),
+        referrer_email=referrer.get("email", ""),
+        referrer_sms_consent=bool(referrer.get("sms_consent")),
+        reason=reason,
+        notes=notes,
+        specialty=specialty_row,
+        service_slug=service,
+        urgency=urgency,
+        language=preferences.get("language", ""),
+        insurance=preferences.get("insurance", ""),
+        modality=preferences.get("modality", ""),
+        preferred_provider=preferred,
+        token_salt=new_salt(),
+        created_at=now,
+        deadline_at=now + timedelta(hours=hours),
+        nudge_at=now + timedelta(hours=hours / 2),
+    )
+    referral.token_hash = hash_token(referral_token(referral))
+    referral.save()
+    ReferralEvent.objects.create(
+        referral=referral,
+        at=now,
+        actor=_actor_of(created_by),
+        actor_user=referral.created_by,
+        kind="created",
+        from_status="",
+        to_status=S.NEW,
+        data={"urgency": urgency, "deadline_at": referral.deadline_at.isoformat()},
+    )
+    return referral
+
+
+# --- offering -------------------------------------------------------------------------------
+
+
+def _service_for(referral: Referral, provider: Provider) -> Service | None:
+    services = provider.services.filter(is_active=True).order_by("position", "id")
+    if referral.service_slug:
+        services = services.filter(slug=referral.service_slug)
+    return services.first()
+
+
+def _offer(
+    referral: Referral,
+    choices: list[tuple[Provider, Service]],
+    *,
+    kind: str,
+    actor: str,
+    actor_user: Any,
+    now: datetime,
+) -> Referral:
+    """Open offers to these providers, move to offered, send the patient the link."""
+    for provider, service in choices:
+        offer, created = ReferralOffer.objects.get_or_create(
+            referral=referral,
+            provider=provider,
+            defaults={"service": service, "created_at": now},
+        )
+        if not created and not offer.is_live:
+            offer.status = OfferStatus.OPEN
+            offer.service = service
+            offer.created_at = now
+            offer.responded_at = None
+            offer.decline_reason = ""
+            offer.save()
+    referral.provider = choices[0][0]
+    event = transition_to(
+        referral,
+        S.OFFERED,
+        kind=kind,
+        actor=actor,
+        actor_user=actor_user,
+        data={"providers": [p.slug for p, _ in choices]},
+        now=now,
+    )
+    bookable = [p for p, s in choices if not s.requires_approval]
+    if bookable:
+        messages.send_patient_link(referral=referral, providers=bookable, key=f"offer:{event.pk}")
+    return referral
+
+
+def _auto_choices(referral: Referral, now: datetime) -> list[tuple[Provider, Service]]:
+    from referrals.selectors import find_matches
+
+    matches, services = find_matches(referral, now=now)
+    live = {o.provider_id for o in referral.offers.all() if o.is_live}
+    picked = [m for m in matches if m.next_available is not None and m.provider_id not in live][
+        :SELF_SCHEDULING_CHOICES
+    ]
+    providers = Provider.objects.in_bulk([m.provider_id for m in picked])
+    return [(providers[m.provider_id], services[m.provider_id]) for m in picked]
+
+
+@transaction.atomic
+def assign_referral(
+    *,
+    referral: Referral,
+    providers: list[Provider] | None = None,
+    actor_user: Any = None,
+    now: datetime | None = None,
+) -> Referral:
+    """Offer the referral to the named providers, else to its best matches; the patient
+    gets a self-scheduling link for those that need no approval."""
+    now = now or timezone.now()
+    referral = _lock(referral)
+    ensure_can(referral, S.OFFERED)
+    if providers:
+        from referrals.selectors import find_matches
+
+        matches, services = find_matches(referral, now=now)
+        eligible = {m.provider_id for m in matches}
+        refused = [p.slug for p in providers if p.pk not in eligible]
+        if refused:
+            raise DomainError(
+                "provider_not_eligible",
+                "These providers do not match the referral (license, specialty, service, "
+                "modality, insurance or acceptance of new patients), or already declined it.",
+                fields={"providers": refused},
+            )
+        choices = [(p, services[p.pk]) for p in providers]
+    else:
+        choices = _auto_choices(referral, now)
+        if not choices:
+            raise DomainError(
+                "no_match", "No provider matches this referral with open times.", status=409
+            )
+    return _offer(
+        referral,
+        choices,
+        kind="assigned",
+        actor=_actor_of(actor_user),
+        actor_user=actor_user,
+        now=now,
+    )
+
+
+def _live_offer(referral: Referral, provider: Provider) -> ReferralOffer:
+    offer = (
+        ReferralOffer.objects.select_for_update()
+        .select_related("service")
+        .filter(referral=referral, provider=provider)
+        .first()
+    )
+    if offer is None or not offer.is_live:
+        raise DomainError(
+            "invalid_transition",
+            "This referral is not waiting for this provider's answer.",
+            status=409,
+            fields={"status": referral.status},
+        )
+    return offer
+
+
+@transaction.atomic
+def accept_referral(
+    *, referral: Referral, provider: Provider, actor_user: Any = None, now: datetime | None = None
+) -> Referral:
+    """The provider agrees to see the patient; the patient may now book them."""
+    now = now or timezone.now()
+    referral = _lock(referral)
+    ensure_can(referral, S.ACCEPTED)
+    offer = _live_offer(referral, provider)
+    if offer.status == OfferStatus.ACCEPTED:
+        raise DomainError(
+            "invalid_transition",
+            "The referral is already accepted.",
+            status=409,
+            fields={"status": referral.status},
+        )
+    offer.status = OfferStatus.ACCEPTED
+    offer.responded_at = now
+    offer.save()
+    referral.provider = provider
+    event = transition_to(
+        referral,
+        S.ACCEPTED,
+        kind="accepted",
+        actor=_actor_of(actor_user),
+        actor_user=actor_user,
+        data={"provider": provider.slug},
+        now=now,
+    )
+    if offer.service.requires_approval:
+        # The link was held back until now (see _offer).
+        messages.send_patient_link(
+            referral=referral, providers=[provider], key=f"accept:{event.pk}"
+        )
+    return referral
+
+
+@transaction.atomic
+def decline_referral(
+    *,
+    referral: Referral,
+    provider: Provider,
+    reason: str,
+    actor_user: Any = None,
+    now: datetime | None = None,
+) -> Referral:
+    """The provider declines; the referral goes back to matching and the next match is
+    offered, or the referrer hears that no one else matches."""
+    now = now or timezone.now()
+    referral = _lock(referral)
+    ensure_can(referral, S.DECLINED)
+    offer = _live_offer(referral, provider)
+    offer.status = OfferStatus.DECLINED
+    offer.decline_reason = reason[:500]
+    offer.responded_at = now
+    offer.save()
+    actor = _actor_of(actor_user)
+    transition_to(
+        referral,
+        S.DECLINED,
+        kind="declined",
+        actor=actor,
+        actor_user=actor_user,
+        note=reason,
+        data={"provider": provider.slug},
+        now=now,
+    )
+    remaining = list(
+        ReferralOffer.objects.filter(
+            referral=referral, status__in=(OfferStatus.OPEN, OfferStatus.ACCEPTED)
+        ).select_related("provider", "service")
+    )
+    if remaining:
+        referral.provider = remaining[0].provider
+        transition_to(
+            referral,
+            S.OFFERED,
+            kind="still_offered",
+            actor=Actor.SYSTEM,
+            data={"providers": [o.provider.slug for o in remaining]},
+            now=now,
+        )
+        return referral
+    choices = _auto_choices(referral, now)[:1]
+    if choices:
+        return _offer(
+            referral, choices, kind="reoffered", actor=Actor.SYSTEM, actor_user=None, now=now
+        )
+    referral.provider = None
+    referral.save()
+    messages.tell_referrer(referral=referral, what="declined", key=f"declined:{offer.pk}")
+    return referral
+
+
+@transaction.atomic
+def cancel_referral(
+    *, referral: Referral, reason: str = "", actor_user: Any = None, now: datetime | None = None
+) -> Referral:
+    """Close the referral; open offers are withdrawn (a booked appointment stays as it is)."""
+    referral = _lock(referral)
+    transition_to(
+        referral,
+        S.CANCELLED,
+        kind="cancelled",
+        actor=_actor_of(actor_user),
+        actor_user=actor_user,
+        note=reason,
+        now=now,
+    )
+    ReferralOffer.objects.filter(
+        referral=referral, status__in=(OfferStatus.OPEN, OfferStatus.ACCEPTED)
+    ).update(status=OfferStatus.WITHDRAWN, responded_at=now or timezone.now())
+    return referral
+
+
+# --- following the appointment (called from referrals.hooks) --------------------------------
+
+
+def bookable_offers(referral: Referral) -> list[ReferralOffer]:
+    return [
+        o
+        for o in referral.offers.select_related("provider", "service").order_by("created_at", "id")
+        if o.is_bookable
+    ]
+
+
+def check_referred_booking(
+    *, referral: Referral | None, provider: Provider, service: Service
+) -> None:
+    """Refuse a booking the referral link does not allow."""
+    if referral is None or referral.is_closed:
+        raise DomainError("invalid_referral_token", "This scheduling link is not valid any more.")
+    if referral.status == S.SCHEDULED:
+        raise DomainError(
+            "referral_already_scheduled",
+            "An appointment is already booked from this link; reschedule it instead.",
+            status=409,
+        )
+    if not referral.is_bookable:
+        raise DomainError("invalid_referral_token", "This scheduling link is not open for booking.")
+    for offer in bookable_offers(referral):
+        if offer.provider_id == provider.pk:
+            if offer.service_id != service.pk:
+                raise DomainError(
+                    "service_not_offered",
+                    "This link books a different service with this provider.",
+                    fields={"service": service.slug},
+                )
+            return
+    raise DomainError(
+        "provider_not_offered",
+        "This provider is not one of the choices of this scheduling link.",
+        fields={"provider": provider.slug},
+    )
+
+
+def follow_appointment(
+    *, referral: Referral, appointment: Appointment, event: AppointmentEvent, booked: bool
+) -> None:
+    """Keep the referral in step with its appointment's lifecycle."""
+    kind = event.kind
+    data = {"appointment": str(appointment.pk)}
+    actor = event.actor or Actor.SYSTEM
+    if booked:
+        referral.appointment = appointment
+        referral.provider = appointment.provider
+        transition_to(referral, S.SCHEDULED, kind="scheduled", actor=actor, data=data)
+        messages.tell_referrer(
+            referral=referral, what="scheduled", key=f"scheduled:{appointment.pk}"
+        )
+        return
+    if referral.appointment_id != appointment.pk:
+        return
+    # An appointment change must never fail because the referral moved on (e.g. cancelled).
+    if (
+        kind == "cancelled"
+        and referral.can_transition_to(S.OFFERED)
+        and referral.status == S.SCHEDULED
+    ):
+        referral.appointment = None
+        transition_to(referral, S.OFFERED, kind="appointment_cancelled", actor=actor, data=data)
+    elif kind == "attended" and referral.can_transition_to(S.COMPLETED):
+        transition_to(referral, S.COMPLETED, kind="completed", actor=actor, data=data)
+        messages.tell_referrer(
+            referral=referral, what="completed", key=f"completed:{appointment.pk}"
+        )
+    elif kind == "no_show" and referral.can_transition_to(S.NO_SHOW):
+        transition_to(referral, S.NO_SHOW, kind="no_show", actor=actor, data=data)
+    elif kind in ("rescheduled", "confirmed") and referral.status == S.SCHEDULED:
+        data["start"] = appointment.start.isoformat()
+        transition_to(referral, S.SCHEDULED, kind=f"appointment_{kind}", actor=actor, data=data)
+
+
+# --- escalation and nudges (called from referrals.tasks) ------------------------------------
+
+
+def escalate_overdue(*, now: datetime | None = None) -> int:
+    """Mark every referral past its deadline and still unbooked as escalated and tell the
+    coordinator and the referrer; each referral once, however often or concurrently it runs."""
+    now = now or timezone.now()
+    count = 0
+    due = Referral.objects.filter(
+        status__in=ESCALATABLE_STATUSES, escalated_at__isnull=True, deadline_at__lte=now
+    ).values_list("pk", flat=True)
+    for pk in list(due[:500]):
+        with transaction.atomic():
+            referral = (
+                Referral.objects.select_for_update(skip_locked=True)
+                .select_related("patient", "created_by", "provider")
+                .filter(
+                    pk=pk,
+                    status__in=ESCALATABLE_STATUSES,
+                    escalated_at__isnull=True,
+                    deadline_at__lte=now,
+                )
+                .first()
+            )
+            if referral is None:  # taken by another worker, or booked meanwhile
+                continue
+            referral.escalated_at = now
+            transition_to(
+                referral,
+                S.ESCALATED,
+                kind="escalated",
+                actor=Actor.SYSTEM,
+                data={"deadline_at": referral.deadline_at.isoformat()},
+                now=now,
+            )
+            messages.tell_referrer(referral=referral, what="escalated", key="escalated")
+            messages.tell_coordinator_escalated(referral=referral)
+            count += 1
+    return count
+
+
+NUDGE_STATUSES = (S.OFFERED, S.ACCEPTED, S.NO_SHOW)
+
+
+def nudge_unbooked(*, now: datetime | None = None) -> int:
+    """Send one reminder of the link to patients who have not booked by half the deadline."""
+    now = now or timezone.now()
+    count = 0
+    due = Referral.objects.filter(
+        status__in=NUDGE_STATUSES, nudged_at__isnull=True, nudge_at__lte=now, deadline_at__gt=now
+    ).values_list("pk", flat=True)
+    for pk in list(due[:500]):
+        with transaction.atomic():
+            claimed = Referral.objects.filter(
+                pk=pk, status__in=NUDGE_STATUSES, nudged_at__isnull=True
+            ).update(nudged_at=now)
+            if not claimed:
+                continue
+            referral = Referral.objects.select_related("patient").get(pk=pk)
+            providers = [o.provider for o in bookable_offers(referral)]
+            if providers:
+                messages.send_patient_link(
+                    referral=referral, providers=providers, key="nudge", nudge=True
+                )
+            _note(referral, kind="nudged", actor=Actor.SYSTEM, sent=bool(providers))
+            count += 1
+    return count

@@ -1,0 +1,226 @@
+"""Referral API: thin views, one service call each; the coordinator board page."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from common.errors import DomainError, NotFound
+from referrals import selectors, services
+from referrals.models import OfferStatus, Referral
+from referrals.serializers import (
+    AssignInput,
+    CancelInput,
+    DeclineInput,
+    ReferralInput,
+    RespondInput,
+    match_data,
+    referral_data,
+)
+from scheduling.access import user_provider
+from scheduling.models import Provider
+
+STAFF = "staff"
+PROVIDER = "provider"
+
+
+def is_coordinating(user: Any) -> bool:
+    """Staff, superusers and coordinators of an organization create and manage referrals."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return bool(user.is_staff or user.is_superuser or hasattr(user, "coordinator"))
+
+
+def _load(request: Request, referral_id: object) -> tuple[Referral, str]:
+    """The referral this user may see, and as whom; else 404 without a hint."""
+    try:
+        pk = uuid.UUID(str(referral_id))
+    except ValueError:
+        raise NotFound() from None
+    user = request.user
+    referral = selectors.visible_referrals(user).filter(pk=pk).first()
+    if referral is None:
+        raise NotFound()
+    provider = user_provider(user)
+    if is_coordinating(user) and selectors.staff_can_see(user, referral):
+        return referral, STAFF
+    if provider is not None:
+        return referral, PROVIDER
+    raise NotFound()
+
+
+def _require_staff(role: str) -> None:
+    if role != STAFF:
+        raise exceptions.PermissionDenied("Only the referral's coordinators can do this.")
+
+
+def _provider_of(request: Request, referral: Referral, role: str, slug: str | None) -> Provider:
+    """Who is answering: the provider's own login, or the provider staff name for them."""
+    if role == PROVIDER:
+        provider = user_provider(request.user)
+        assert provider is not None
+        return provider
+    live = [
+        o for o in referral.offers.all() if o.status in (OfferStatus.OPEN, OfferStatus.ACCEPTED)
+    ]
+    if slug:
+        for offer in referral.offers.all():
+            if offer.provider.slug == slug:
+                return offer.provider
+        raise DomainError(
+            "provider_not_offered",
+            "The referral was not offered to this provider.",
+            fields={"provider": slug},
+        )
+    if len(live) == 1:
+        return live[0].provider
+    raise DomainError(
+        "provider_required",
+        "Name the provider who answers (the referral is offered to several, or to none).",
+        fields={"provider": "required"},
+    )
+
+
+def _respond(referral: Referral, role: str) -> Response:
+    fresh = selectors.referral_queryset().get(pk=referral.pk)
+    return Response(referral_data(fresh, staff=role == STAFF))
+
+
+class ReferralListCreateView(APIView):
+    @extend_schema(request=ReferralInput, responses={201: dict})
+    def post(self, request: Request) -> Response:
+        if not request.user.is_authenticated:
+            raise exceptions.NotAuthenticated()
+        if not is_coordinating(request.user):
+            raise exceptions.PermissionDenied("Only staff and coordinators create referrals.")
+        serializer = ReferralInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        referral = services.create_referral(created_by=request.user, **serializer.validated_data)
+        fresh = selectors.referral_queryset().get(pk=referral.pk)
+        return Response(referral_data(fresh, staff=True), status=201)
+
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request) -> Response:
+        qs = selectors.visible_referrals(request.user)
+        status = request.query_params.get("status")
+        if status:
+            qs = qs.filter(status=status)
+        staff = is_coordinating(request.user)
+        page = list(qs.order_by("-created_at")[:100])
+        return Response(
+            {
+                "results": [
+                    referral_data(r, staff=staff and selectors.staff_can_see(request.user, r))
+                    for r in page
+                ]
+            }
+        )
+
+
+class ReferralDetailView(APIView):
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request, referral_id: str) -> Response:
+        referral, role = _load(request, referral_id)
+        return Response(referral_data(referral, staff=role == STAFF))
+
+
+class ReferralAssignView(APIView):
+    @extend_schema(request=AssignInput, responses={200: dict})
+    def post(self, request: Request, referral_id: str) -> Response:
+        referral, role = _load(request, referral_id)
+        _require_staff(role)
+        serializer = AssignInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        slugs = list(serializer.validated_data.get("providers") or [])
+        if serializer.validated_data.get("provider"):
+            slugs.insert(0, serializer.validated_data["provider"])
+        providers = None
+        if slugs:
+            found = Provider.objects.in_bulk(slugs, field_name="slug")
+            missing = [s for s in slugs if s not in found]
+            if missing:
+                raise DomainError(
+                    "unknown_provider", "No such provider.", fields={"providers": missing}
+                )
+            providers = [found[s] for s in dict.fromkeys(slugs)]
+        services.assign_referral(referral=referral, providers=providers, actor_user=request.user)
+        return _respond(referral, role)
+
+
+class ReferralAcceptView(APIView):
+    @extend_schema(request=RespondInput, responses={200: dict})
+    def post(self, request: Request, referral_id: str) -> Response:
+        referral, role = _load(request, referral_id)
+        serializer = RespondInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        provider = _provider_of(request, referral, role, serializer.validated_data.get("provider"))
+        services.accept_referral(referral=referral, provider=provider, actor_user=request.user)
+        return _respond(referral, role)
+
+
+class ReferralDeclineView(APIView):
+    @extend_schema(request=DeclineInput, responses={200: dict})
+    def post(self, request: Request, referral_id: str) -> Response:
+        referral, role = _load(request, referral_id)
+        serializer = DeclineInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        provider = _provider_of(request, referral, role, serializer.validated_data.get("provider"))
+        services.decline_referral(
+            referral=referral,
+            provider=provider,
+            reason=serializer.validated_data["reason"],
+            actor_user=request.user,
+        )
+        return _respond(referral, role)
+
+
+class ReferralCancelView(APIView):
+    @extend_schema(request=CancelInput, responses={200: dict})
+    def post(self, request: Request, referral_id: str) -> Response:
+        referral, role = _load(request, referral_id)
+        _require_staff(role)
+        serializer = CancelInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.cancel_referral(
+            referral=referral, reason=serializer.validated_data["reason"], actor_user=request.user
+        )
+        return _respond(referral, role)
+
+
+class ReferralMatchesView(APIView):
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request, referral_id: str) -> Response:
+        referral, role = _load(request, referral_id)
+        _require_staff(role)
+        matches, _ = selectors.find_matches(referral)
+        return Response({"referral": str(referral.id), "results": [match_data(m) for m in matches]})
+
+
+@login_required
+def board(request: HttpRequest) -> HttpResponse:
+    """Open referrals by status and age, for coordinators."""
+    if not is_coordinating(request.user):
+        raise PermissionDenied
+    now = timezone.now()
+    rows = list(selectors.open_referrals_board(request.user))
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for referral in rows:
+        groups.setdefault(referral.get_status_display(), []).append(
+            {
+                "referral": referral,
+                "age": referral.age(now),
+                "overdue": referral.deadline_at <= now,
+            }
+        )
+    return render(request, "referrals/board.html", {"groups": groups, "now": now})
