@@ -44,3 +44,13 @@ def sms_outbox(settings):  # noqa: ANN001 - pytest-django fixture
 
     locmem.outbox.clear()
     return locmem.outbox
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():  # noqa: ANN202
+    """Throttle counters (booking rate limit) live in the cache: no test inherits another's."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
