@@ -4,4 +4,8 @@ from __future__ import annotations
 
 from django.urls import path  # noqa: F401
 
-urlpatterns: list = []
+from scheduling.feed_views import provider_feed
+
+urlpatterns: list = [
+    path("calendar/<str:token>.ics", provider_feed, name="provider-feed"),
+]

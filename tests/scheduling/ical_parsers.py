@@ -1,0 +1,56 @@
+"""Read calendar output with two independent parsers (icalendar and vobject), strictly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import icalendar
+import vobject
+
+
+@dataclass
+class Parsed:
+    raw: bytes
+    ical: icalendar.Calendar
+    vobj: Any  # vobject's VCALENDAR component
+
+    def ical_events(self) -> list[icalendar.Event]:
+        return list(self.ical.walk("VEVENT"))
+
+    def vobj_events(self) -> list[Any]:
+        return list(self.vobj.contents.get("vevent", []))
+
+    def ical_event(self, uid: str) -> icalendar.Event:
+        (event,) = [e for e in self.ical_events() if str(e["UID"]) == uid]
+        return event
+
+    def vobj_event(self, uid: str) -> Any:
+        (event,) = [e for e in self.vobj_events() if e.uid.value == uid]
+        return event
+
+
+def check_lines(raw: bytes) -> None:
+    """RFC 5545 3.1: CRLF after every line, no line longer than 75 octets."""
+    assert raw.endswith(b"\r\n")
+    assert b"\n" not in raw.replace(b"\r\n", b""), "bare LF"
+    assert b"\r" not in raw.replace(b"\r\n", b""), "bare CR"
+    for line in raw.split(b"\r\n"):
+        assert len(line) <= 75, f"line of {len(line)} octets: {line!r}"
+        line.decode("utf-8")  # folding never splits a character
+
+
+def parse(raw: bytes) -> Parsed:
+    """Parse with both libraries after checking line structure; both must succeed."""
+    check_lines(raw)
+    ical = icalendar.Calendar.from_ical(raw)
+    assert not ical.errors
+    for component in ical.walk():
+        assert not component.errors, component.errors
+    vobj = vobject.readOne(raw.decode("utf-8"), validate=True)
+    assert vobj.name == "VCALENDAR"
+    return Parsed(raw=raw, ical=ical, vobj=vobj)
+
+
+def unfolded_lines(raw: bytes) -> list[str]:
+    return raw.decode("utf-8").replace("\r\n ", "").replace("\r\n\t", "").split("\r\n")
