@@ -114,6 +114,8 @@ def _iter_slots(
     earliest_dt, latest_dt = _bounds(rules, now, start, end)
     if latest_dt < earliest_dt:
         return
+    if not any(schedule.weekly.values()) and not any(schedule.overrides.values()):
+        return
     earliest, latest = _us(earliest_dt), _us(latest_dt)
     dur = rules.duration // _US
     step = rules.step // _US
@@ -192,7 +194,10 @@ def first_slot(
     """The earliest offered visit from `start` (default now) within the horizon, or None."""
     start = now if start is None else start
     if end is None:
-        end = start + rules.horizon + rules.min_notice + _DAY
+        try:
+            end = start + rules.horizon + rules.min_notice + _DAY
+        except OverflowError:
+            end = datetime.max.replace(tzinfo=UTC)
     for a, b in _iter_slots(schedule, rules, now, start, end):
         return _from_us(a), _from_us(b)
     return None

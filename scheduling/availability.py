@@ -1,0 +1,240 @@
+"""Loading availability from the database and asking the slot engine (scheduling.slots).
+
+Every function here reads with a fixed number of queries, however many providers or
+services it is given, then computes in plain Python.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+
+from common.timezones import get_zone
+from scheduling import slots
+from scheduling.directory import parse_windows
+from scheduling.models import (
+    ACTIVE_STATUSES,
+    Appointment,
+    DateOverride,
+    Provider,
+    Service,
+    TimeOff,
+    WeeklyHours,
+)
+
+_DAY = timedelta(days=1)
+_US = timedelta(microseconds=1)
+
+
+@dataclass
+class ProviderTimes:
+    """One provider's hours, overrides, time off and active appointments, as plain data."""
+
+    zone: ZoneInfo
+    weekly: dict[int, list[tuple[time, time]]] = field(default_factory=lambda: defaultdict(list))
+    overrides: dict[date, list[tuple[time, time]]] = field(default_factory=dict)
+    time_off: list[tuple[datetime, datetime]] = field(default_factory=list)
+    # (service_id, start, blocked_start, blocked_end) of requested and confirmed appointments
+    appointments: list[tuple[int, datetime, datetime, datetime]] = field(default_factory=list)
+
+    def schedule_for(self, service: Service) -> slots.Schedule:
+        """The engine's view for `service`: a group's own sessions are seats, not busy time."""
+        if service.capacity > 1:
+            own = service.pk
+            busy = [(bs, be) for sid, _, bs, be in self.appointments if sid != own]
+            seats = Counter(start for sid, start, _, _ in self.appointments if sid == own)
+        else:
+            busy = [(bs, be) for _, _, bs, be in self.appointments]
+            seats = Counter()
+        return slots.Schedule(
+            zone=self.zone,
+            weekly=self.weekly,
+            overrides=self.overrides,
+            time_off=self.time_off,
+            busy=busy,
+            seats_taken=seats,
+        )
+
+
+def rules_for(service: Service) -> slots.Rules:
+    return slots.Rules(
+        duration=timedelta(minutes=service.duration_minutes),
+        buffer_before=timedelta(minutes=service.buffer_before_minutes),
+        buffer_after=timedelta(minutes=service.buffer_after_minutes),
+        min_notice=timedelta(hours=service.min_notice_hours),
+        # Ten years is beyond any real booking horizon and keeps the arithmetic finite.
+        horizon=timedelta(days=min(service.horizon_days, 3660)),
+        step=timedelta(minutes=service.slot_step_minutes),
+        capacity=service.capacity,
+    )
+
+
+def _as_aware(name: str, value: datetime) -> datetime:
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        raise ValueError(f"{name} must be an aware datetime")
+    return value
+
+
+def load_times(
+    zones: dict[int, str],
+    *,
+    start: datetime,
+    end: datetime,
+    exclude_appointment_id: UUID | str | None = None,
+) -> dict[int, ProviderTimes]:
+    """Hours, overrides, time off and active appointments touching [start, end): 4 queries."""
+    ids = list(zones)
+    found = {pid: ProviderTimes(zone=get_zone(name)) for pid, name in zones.items()}
+    if not ids:
+        return found
+    rows: Iterable[Any] = WeeklyHours.objects.filter(provider_id__in=ids).values_list(
+        "provider_id", "weekday", "start", "end"
+    )
+    for pid, weekday, w_start, w_end in rows:
+        found[pid].weekly[weekday].append((w_start, w_end))
+    # Local dates differ from UTC dates by less than a day in any zone.
+    rows = DateOverride.objects.filter(
+        provider_id__in=ids,
+        date__gte=(start - _DAY).date(),
+        date__lte=(end + _DAY).date(),
+    ).values_list("provider_id", "date", "windows")
+    for pid, day, windows in rows:
+        try:
+            found[pid].overrides[day] = parse_windows(windows)
+        except ValueError:
+            found[pid].overrides[day] = []  # an unreadable override closes the day, never opens it
+    rows = TimeOff.objects.filter(provider_id__in=ids, end__gt=start, start__lt=end).values_list(
+        "provider_id", "start", "end"
+    )
+    for pid, off_start, off_end in rows:
+        found[pid].time_off.append((off_start, off_end))
+    appointments = Appointment.objects.filter(
+        provider_id__in=ids,
+        status__in=ACTIVE_STATUSES,
+        blocked_end__gt=start,
+        blocked_start__lt=end,
+    )
+    if exclude_appointment_id is not None:
+        appointments = appointments.exclude(pk=exclude_appointment_id)
+    rows = appointments.values_list(
+        "provider_id", "service_id", "start", "blocked_start", "blocked_end"
+    )
+    for pid, sid, appt_start, blocked_start, blocked_end in rows:
+        found[pid].appointments.append((sid, appt_start, blocked_start, blocked_end))
+    return found
+
+
+def _zones_of(services: Sequence[Service]) -> dict[int, str]:
+    """Provider id -> time zone name, without a query when the providers are loaded."""
+    zones: dict[int, str] = {}
+    missing: set[int] = set()
+    for service in services:
+        if Service.provider.is_cached(service):  # type: ignore[attr-defined]
+            zones[service.provider_id] = service.provider.timezone
+        else:
+            missing.add(service.provider_id)
+    missing -= set(zones)
+    if missing:
+        zones.update(Provider.objects.filter(pk__in=missing).values_list("pk", "timezone"))
+    return zones
+
+
+def _reach(service: Service) -> timedelta:
+    return timedelta(
+        minutes=service.duration_minutes
+        + service.buffer_before_minutes
+        + service.buffer_after_minutes
+    )
+
+
+def offered_slots_with_seats(
+    service: Service,
+    *,
+    start: datetime,
+    end: datetime,
+    now: datetime | None = None,
+    exclude_appointment_id: UUID | str | None = None,
+) -> list[tuple[datetime, datetime, int]]:
+    """Offered (start, end, seats_left) in UTC whose start lies in [start, end)."""
+    start, end = _as_aware("start", start), _as_aware("end", end)
+    now = _as_aware("now", now or timezone.now())
+    if not service.is_active or end <= start:
+        return []
+    reach = _reach(service)
+    times = load_times(
+        _zones_of([service]),
+        start=start - reach,
+        end=end + reach,
+        exclude_appointment_id=exclude_appointment_id,
+    )[service.provider_id]
+    schedule = times.schedule_for(service)
+    rules = rules_for(service)
+    found = slots.free_slots(schedule, rules, now=now, start=start, end=end)
+    return [(a, b, slots.seats_left(schedule, rules, a)) for a, b in found]
+
+
+def offered_slots(
+    service: Service,
+    *,
+    start: datetime,
+    end: datetime,
+    now: datetime | None = None,
+    exclude_appointment_id: UUID | str | None = None,
+) -> list[tuple[datetime, datetime]]:
+    """Offered visits (start, end) in UTC whose start lies in [start, end), sorted."""
+    return [
+        (a, b)
+        for a, b, _ in offered_slots_with_seats(
+            service, start=start, end=end, now=now, exclude_appointment_id=exclude_appointment_id
+        )
+    ]
+
+
+def is_offered(
+    service: Service,
+    start: datetime,
+    *,
+    now: datetime | None = None,
+    exclude_appointment_id: UUID | str | None = None,
+) -> bool:
+    """Whether a visit of `service` starting exactly at `start` is offered now."""
+    start = _as_aware("start", start)
+    return bool(
+        offered_slots(
+            service,
+            start=start,
+            end=start + _US,
+            now=now,
+            exclude_appointment_id=exclude_appointment_id,
+        )
+    )
+
+
+def next_available(
+    services: Iterable[Service], *, now: datetime | None = None
+) -> dict[int, datetime | None]:
+    """Service id -> start of its first offered slot (UTC) or None; 4 or 5 queries in all."""
+    now = _as_aware("now", now or timezone.now())
+    active = [s for s in services if s.is_active]
+    result: dict[int, datetime | None] = {s.pk: None for s in services}
+    if not active:
+        return result
+    # Bounded so a mistyped horizon of 10**6 days cannot ask the database for centuries.
+    longest = max(
+        min(timedelta(hours=s.min_notice_hours) + timedelta(days=s.horizon_days), _DAY * 800)
+        for s in active
+    )
+    reach = max(_reach(s) for s in active)
+    times = load_times(_zones_of(active), start=now - reach, end=now + longest + reach)
+    for service in active:
+        provider_times = times[service.provider_id]
+        slot = slots.first_slot(provider_times.schedule_for(service), rules_for(service), now=now)
+        result[service.pk] = slot[0] if slot else None
+    return result
