@@ -93,10 +93,15 @@ def invite_filename(appointment: Appointment) -> str:
     return f"appointment-{appointment.start:%Y%m%d}.ics"
 
 
+def param_text(text: str) -> str:
+    """A name fit for a parameter value (CN), which may hold neither a newline nor a DQUOTE."""
+    return " ".join(text.replace('"', "'").split())
+
+
 def organizer_address(provider: Provider) -> vCalAddress:
     email = provider.email or parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
     organizer = vCalAddress(f"mailto:{email}")
-    organizer.params["CN"] = provider.display_name
+    organizer.params["CN"] = param_text(provider.display_name)
     return organizer
 
 
@@ -165,7 +170,7 @@ def invite_for(appointment: Appointment, *, now: datetime | None = None) -> tupl
     event.add("organizer", organizer_address(appointment.provider))
     if patient.email:
         attendee = vCalAddress(f"mailto:{patient.email}")
-        attendee.params["CN"] = patient.name
+        attendee.params["CN"] = param_text(patient.name)
         attendee.params["CUTYPE"] = "INDIVIDUAL"
         attendee.params["ROLE"] = "REQ-PARTICIPANT"
         # The patient booked it (and manages it from the private link): no reply is expected.
