@@ -24,7 +24,7 @@ from django.utils.crypto import salted_hmac
 
 from common.errors import DomainError
 from common.tokens import derive_token, hash_token, new_salt
-from scheduling import observers
+from scheduling import availability, observers
 from scheduling.messages import record_appointment_notifications
 from scheduling.models import (
     ACTIVE_STATUSES,
@@ -158,7 +158,6 @@ def _require_offered(
 ) -> None:
     if start <= now:
         raise slot_unavailable("That time is in the past.")
-    from scheduling import availability  # TODO: top-level once availability.py lands
 
     if not availability.is_offered(service, start, now=now, exclude_appointment_id=exclude):
         raise slot_unavailable()
