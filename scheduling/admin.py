@@ -1,0 +1,337 @@
+"""The operator's admin for the directory, patients and appointments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q, QuerySet
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest
+
+from scheduling.directory import WEEKDAYS
+from scheduling.models import (
+    Appointment,
+    AppointmentEvent,
+    DateOverride,
+    IdempotencyKey,
+    Insurance,
+    Language,
+    Patient,
+    Provider,
+    ProviderLicense,
+    Service,
+    Specialty,
+    TimeOff,
+    WeeklyHours,
+)
+from scheduling.states import STATES
+
+
+class LicensedStateFilter(admin.SimpleListFilter):
+    title = "licensed state"
+    parameter_name = "licensed_state"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        used = ProviderLicense.objects.values_list("state", flat=True).distinct()
+        return sorted(((code, STATES[code]) for code in used), key=lambda item: item[1])
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        if value:
+            return queryset.filter(licenses__state=value).distinct()
+        return queryset
+
+
+class WeeklyHoursFormSet(BaseInlineFormSet):
+    """Refuses overlapping windows on one weekday, as the importer does."""
+
+    def clean(self) -> None:
+        super().clean()
+        windows: dict[int, list[tuple[Any, Any]]] = {}
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None)
+            if not data or data.get("DELETE") or data.get("start") is None or not data.get("end"):
+                continue
+            windows.setdefault(data["weekday"], []).append((data["start"], data["end"]))
+        for weekday, rows in windows.items():
+            rows.sort()
+            for (_, prev_end), (start, _) in zip(rows, rows[1:], strict=False):
+                if start < prev_end:
+                    raise ValidationError(f"Windows overlap on {WEEKDAYS[int(weekday)]}.")
+
+
+class ProviderLicenseInline(admin.TabularInline):
+    model = ProviderLicense
+    extra = 0
+
+
+class ServiceInline(admin.TabularInline):
+    model = Service
+    extra = 0
+    show_change_link = True
+    fields = [
+        "position",
+        "slug",
+        "name",
+        "duration_minutes",
+        "buffer_before_minutes",
+        "buffer_after_minutes",
+        "min_notice_hours",
+        "horizon_days",
+        "slot_step_minutes",
+        "capacity",
+        "requires_approval",
+        "is_active",
+    ]
+
+
+class WeeklyHoursInline(admin.TabularInline):
+    model = WeeklyHours
+    formset = WeeklyHoursFormSet
+    extra = 0
+
+
+class DateOverrideInline(admin.TabularInline):
+    model = DateOverride
+    extra = 0
+
+
+class TimeOffInline(admin.TabularInline):
+    model = TimeOff
+    extra = 0
+
+
+@admin.register(Provider)
+class ProviderAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "slug",
+        "kind",
+        "credentials",
+        "timezone",
+        "licensed_states",
+        "accepting_new_patients",
+        "active_services",
+    ]
+    list_filter = [
+        "kind",
+        "accepting_new_patients",
+        LicensedStateFilter,
+        "specialties",
+        "languages",
+        "insurance",
+        "offers_phone",
+    ]
+    search_fields = ["name", "slug", "credentials"]
+    prepopulated_fields = {"slug": ("name",)}
+    filter_horizontal = ["specialties", "languages", "insurance"]
+    raw_id_fields = ["user"]
+    readonly_fields = ["feed_token_hash", "created_at", "updated_at"]
+    inlines = [
+        ProviderLicenseInline,
+        ServiceInline,
+        WeeklyHoursInline,
+        DateOverrideInline,
+        TimeOffInline,
+    ]
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "credentials", "kind", "timezone", "bio", "email"]}),
+        (
+            "Matching",
+            {
+                "fields": [
+                    "accepting_new_patients",
+                    "offers_video",
+                    "offers_phone",
+                    "specialties",
+                    "languages",
+                    "insurance",
+                ]
+            },
+        ),
+        (
+            "Portal and calendar feed",
+            {
+                "fields": ["user", "feed_show_full_names", "feed_token_hash"],
+                "description": "Rotate the feed link with: manage.py calendar_feed_url SLUG --rotate",
+            },
+        ),
+        ("Record", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Provider]:
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related("licenses")
+            .annotate(_active_services=Count("services", filter=Q(services__is_active=True)))
+        )
+
+    @admin.display(description="licensed in")
+    def licensed_states(self, obj: Provider) -> str:
+        return ", ".join(sorted(license.state for license in obj.licenses.all()))
+
+    @admin.display(description="services", ordering="_active_services")
+    def active_services(self, obj: Provider) -> int:
+        return getattr(obj, "_active_services", 0)
+
+
+@admin.register(Service)
+class ServiceAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "provider",
+        "slug",
+        "duration_minutes",
+        "capacity",
+        "requires_approval",
+        "is_active",
+    ]
+    list_filter = ["is_active", "requires_approval", "provider__kind"]
+    list_select_related = ["provider"]
+    search_fields = ["name", "slug", "provider__name", "provider__slug"]
+    autocomplete_fields = ["provider"]
+
+
+class _VocabularyAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "provider_count"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ("name",)}
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return super().get_queryset(request).annotate(_providers=Count("providers"))
+
+    @admin.display(description="providers", ordering="_providers")
+    def provider_count(self, obj: Any) -> int:
+        return getattr(obj, "_providers", 0)
+
+
+@admin.register(Specialty)
+class SpecialtyAdmin(_VocabularyAdmin):
+    pass
+
+
+@admin.register(Insurance)
+class InsuranceAdmin(_VocabularyAdmin):
+    pass
+
+
+@admin.register(Language)
+class LanguageAdmin(_VocabularyAdmin):
+    list_display = ["name", "code", "provider_count"]
+    search_fields = ["name", "code"]
+    prepopulated_fields = {}
+
+
+@admin.register(Patient)
+class PatientAdmin(admin.ModelAdmin):
+    list_display = ["name", "masked_phone", "state", "timezone", "sms_consent", "created_at"]
+    list_filter = ["sms_consent", "state"]
+    search_fields = ["name", "phone", "email"]
+    readonly_fields = ["sms_consent_at", "sms_consent_source", "created_at", "updated_at"]
+
+    @admin.display(description="phone")
+    def masked_phone(self, obj: Patient) -> str:
+        # Lists are read over shoulders; the full number is on the change page.
+        if len(obj.phone) <= 4:
+            return "•" * len(obj.phone)
+        return f"{obj.phone[:2]}{'•' * (len(obj.phone) - 6)}{obj.phone[-4:]}"
+
+
+_EVENT_FIELDS: tuple[str, ...] = (
+    "at",
+    "kind",
+    "actor",
+    "actor_user",
+    "from_status",
+    "to_status",
+    "reason",
+    "data",
+)
+
+
+_APPOINTMENT_FIELDS: tuple[str, ...] = (
+    "id",
+    "provider",
+    "service",
+    "patient",
+    "status",
+    "start",
+    "end",
+    "blocked_start",
+    "blocked_end",
+    "session_key",
+    "modality",
+    "sequence",
+    "cancel_reason",
+    "cancelled_late",
+    "created_at",
+    "updated_at",
+)
+
+
+class AppointmentEventInline(admin.TabularInline):
+    """The lifecycle log is append-only: shown, never edited."""
+
+    model = AppointmentEvent
+    extra = 0
+    can_delete = False
+    fields = _EVENT_FIELDS
+    readonly_fields = _EVENT_FIELDS
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Appointment)
+class AppointmentAdmin(admin.ModelAdmin):
+    """Read-only: appointments change through the booking services, which notify and log."""
+
+    list_display = ["start", "provider", "service", "patient", "status", "modality"]
+    list_filter = ["status", ("provider", admin.RelatedOnlyFieldListFilter), "start", "modality"]
+    list_select_related = ["provider", "service", "patient"]
+    search_fields = ["provider__name", "provider__slug", "patient__name", "patient__phone"]
+    date_hierarchy = "start"
+    ordering = ["-start"]
+    inlines = [AppointmentEventInline]
+    fields = _APPOINTMENT_FIELDS
+    readonly_fields = _APPOINTMENT_FIELDS
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(IdempotencyKey)
+class IdempotencyKeyAdmin(admin.ModelAdmin):
+    list_display = ["scope", "key", "response_status", "created_at"]
+    list_filter = ["scope", "response_status"]
+    search_fields = ["key"]
+    date_hierarchy = "created_at"
+    readonly_fields = [
+        "scope",
+        "key",
+        "request_hash",
+        "response_status",
+        "response_body",
+        "created_at",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
