@@ -1,0 +1,1 @@
+"""Patient pages: find help, provider picker, booking, and the private manage link."""
