@@ -79,7 +79,9 @@ def _feed_headers(response: HttpResponseBase, state: feeds.FeedState) -> None:
 @require_http_methods(["GET", "HEAD"])
 def provider_feed(request: HttpRequest, token: str) -> HttpResponseBase:
     """A provider's private feed; 304 when the client's copy is current."""
-    provider = feeds.provider_for_feed_token(token)
+    provider = None
+    if token.endswith(".ics"):
+        provider = feeds.provider_for_feed_token(token.removesuffix(".ics"))
     if provider is None:
         return _not_found()
     state = feeds.feed_state(provider)

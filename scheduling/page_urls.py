@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from django.urls import path  # noqa: F401
+from django.urls import path, re_path  # noqa: F401
 
 from scheduling import portal
 from scheduling.feed_views import provider_feed
 from scheduling.pages import booking, find, manage
 
 urlpatterns: list = [
-    path("calendar/<str:token>.ics", provider_feed, name="provider-feed"),
+    # Everything under calendar/ is the feed view's: a bad path gets the same empty 404.
+    re_path(r"^calendar/(?P<token>.*)$", provider_feed, name="provider-feed"),
     # Patient pages
     path("", find.find_help, name="find-help"),
     path("providers/<slug:slug>/", booking.provider_page, name="provider"),
