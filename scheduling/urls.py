@@ -4,8 +4,52 @@ from __future__ import annotations
 
 from django.urls import path  # noqa: F401
 
+from scheduling.appointment_views import (
+    AppointmentAttendanceView,
+    AppointmentCancelView,
+    AppointmentConfirmView,
+    AppointmentCreateView,
+    AppointmentDetailView,
+    AppointmentRescheduleView,
+)
+from scheduling.feed_views import AppointmentInviteView
 from scheduling.import_views import DirectoryImportView
+from scheduling.views import ProviderDetailView, ProviderListView, ProviderSlotsView
 
 urlpatterns: list = [
+    path("providers/", ProviderListView.as_view(), name="provider-list"),
+    path("providers/<str:slug>/", ProviderDetailView.as_view(), name="provider-detail"),
+    path("providers/<str:slug>/slots/", ProviderSlotsView.as_view(), name="provider-slots"),
+    path("appointments/", AppointmentCreateView.as_view(), name="appointment-create"),
+    path(
+        "appointments/<str:appointment_id>/",
+        AppointmentDetailView.as_view(),
+        name="appointment-detail",
+    ),
+    path(
+        "appointments/<str:appointment_id>/cancel/",
+        AppointmentCancelView.as_view(),
+        name="appointment-cancel",
+    ),
+    path(
+        "appointments/<str:appointment_id>/reschedule/",
+        AppointmentRescheduleView.as_view(),
+        name="appointment-reschedule",
+    ),
+    path(
+        "appointments/<str:appointment_id>/confirm/",
+        AppointmentConfirmView.as_view(),
+        name="appointment-confirm",
+    ),
+    path(
+        "appointments/<str:appointment_id>/attendance/",
+        AppointmentAttendanceView.as_view(),
+        name="appointment-attendance",
+    ),
+    path(
+        "appointments/<str:appointment_id>/invite.ics",
+        AppointmentInviteView.as_view(),
+        name="appointment-invite",
+    ),
     path("directory/import/", DirectoryImportView.as_view(), name="directory-import"),
 ]

@@ -1,0 +1,115 @@
+"""Directory and slot API: validate the query, call one selector, answer plain dicts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from common.errors import DomainError
+from scheduling import availability, selectors
+from scheduling.models import Provider
+from scheduling.serializers import (
+    ProviderCardSerializer,
+    ProviderProfileSerializer,
+    SlotSerializer,
+    parse_search_params,
+    parse_slot_params,
+)
+from scheduling.slots import renderer
+
+
+class ProviderPagination(PageNumberPagination):
+    page_size = 25
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+def _string(name: str, description: str) -> OpenApiParameter:
+    return OpenApiParameter(name, OpenApiTypes.STR, OpenApiParameter.QUERY, description=description)
+
+
+SEARCH_PARAMETERS = [
+    _string("specialty", "specialty slug"),
+    _string("state", "USPS code of the state the patient is in; licensure is enforced"),
+    _string("insurance", "insurance slug"),
+    _string("language", "language code, e.g. es"),
+    _string("modality", "video or phone"),
+    _string("kind", "therapist, addiction_medicine, counselor, peer_coach or group_facilitator"),
+    OpenApiParameter("accepting", OpenApiTypes.BOOL, OpenApiParameter.QUERY),
+    _string("q", "words in the name, credentials or bio"),
+]
+
+
+class ProviderListView(generics.ListAPIView):
+    """Search the directory; every result carries next_available of its first service."""
+
+    pagination_class = ProviderPagination
+    serializer_class = ProviderCardSerializer
+
+    def get_queryset(self) -> QuerySet[Provider]:
+        return selectors.search_providers(parse_search_params(self.request.query_params))
+
+    @extend_schema(parameters=SEARCH_PARAMETERS)
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(selectors.provider_cards(page or []))
+
+
+class ProviderDetailView(APIView):
+    """A provider's public profile with its services."""
+
+    @extend_schema(responses=ProviderProfileSerializer)
+    def get(self, request: Request, slug: str) -> Response:
+        return Response(selectors.provider_profile(selectors.get_provider(slug)))
+
+
+class ProviderSlotsView(APIView):
+    """Free slots of one service between two local dates (inclusive) in the tz asked for."""
+
+    @extend_schema(
+        parameters=[
+            _string("service", "service slug; default the provider's first"),
+            OpenApiParameter("start", OpenApiTypes.DATE, OpenApiParameter.QUERY),
+            OpenApiParameter("end", OpenApiTypes.DATE, OpenApiParameter.QUERY),
+            _string("tz", "IANA zone of the dates and answers; default the provider's"),
+            _string("state", "USPS code; 400 not_licensed_in_state when not covered"),
+        ],
+        responses=SlotSerializer(many=True),
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        provider = selectors.get_provider(slug)
+        now = timezone.now()
+        query = parse_slot_params(request.query_params, default_zone=provider.timezone, today=now)
+        if query.state is not None and not selectors.is_licensed_in(provider, query.state):
+            raise DomainError(
+                "not_licensed_in_state",
+                f"{provider.display_name} is not licensed to see patients in {query.state}.",
+                fields={"state": query.state},
+            )
+        service = selectors.active_service(provider, query.service)
+        if service is None:
+            raise DomainError(
+                "unknown_service",
+                f"{provider.display_name} offers no service {query.service!r}."
+                if query.service
+                else f"{provider.display_name} offers no bookable service.",
+                fields={"service": query.service or ""},
+            )
+        found = availability.offered_slots_with_seats(
+            service, start=query.start, end=query.end, now=now
+        )
+        show = renderer(query.zone)
+        if service.is_group:
+            body = [{"start": show(a), "end": show(b), "seats_left": n} for a, b, n in found]
+        else:
+            body = [{"start": show(a), "end": show(b)} for a, b, _ in found]
+        return Response(body)
