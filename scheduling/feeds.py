@@ -157,6 +157,10 @@ def feed_state(provider: Provider, now: datetime | None = None) -> FeedState:
             provider.pk,
             provider.feed_token_hash,
             provider.updated_at.isoformat(),
+            # What the rendering reads from the provider row, even if saved within one tick.
+            provider.name,
+            provider.timezone,
+            provider.feed_show_full_names,
             agg["n"],
             agg["changed"] and agg["changed"].isoformat(),
             agg["sequences"],

@@ -18,7 +18,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 from django.conf import settings
 from django.utils import timezone
-from icalendar import Alarm, Calendar, Event, vCalAddress
+from icalendar import Alarm, Calendar, Event, vCalAddress, vDuration
 
 from common.timezones import get_zone
 from scheduling.links import manage_url
@@ -267,7 +267,7 @@ def feed_for(provider: Provider, entries: Iterable[FeedEntry]) -> bytes:
     cal.add("x-wr-calname", feed_name(provider))
     cal.add("x-wr-timezone", provider.timezone)
     cal.add("refresh-interval", FEED_REFRESH, parameters={"VALUE": "DURATION"})
-    cal.add("x-published-ttl", FEED_REFRESH)
+    cal.add("x-published-ttl", vDuration(FEED_REFRESH))
 
     # A group session appears once, where its first seat falls in start order.
     sessions: dict[str, tuple[int, list[FeedEntry]]] = {}
@@ -327,7 +327,7 @@ def _session_event(
     else:
         status = "TENTATIVE"
     capacity = first.capacity
-    names = [s.patient_name if full_names else short_name(s.patient_name) for s in active]
+    names = sorted(s.patient_name if full_names else short_name(s.patient_name) for s in active)
     summary = f"Group session: {len(active)} of {capacity} seats taken"
     if status == "CANCELLED":
         summary = f"Cancelled: group session (0 of {capacity} seats)"
