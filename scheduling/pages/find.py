@@ -10,6 +10,7 @@ from django.shortcuts import render
 from scheduling import availability
 from scheduling.forms import FindForm
 from scheduling.pages.zones import remember_zone, visitor_zone
+from scheduling.selectors import ProviderFilters, search_providers
 from scheduling.states import STATES
 
 
@@ -19,11 +20,9 @@ def find_help(request: HttpRequest) -> HttpResponse:
     state = ""
     results: list[dict[str, Any]] = []
     if form.is_valid():
-        from scheduling import selectors  # the directory search (being written alongside)
-
         data = form.cleaned_data
         state = data["state"]
-        providers = selectors.search_providers(
+        filters = ProviderFilters(
             state=state,
             kind=data["kind"] or None,
             specialty=data["specialty"].slug if data["specialty"] else None,
@@ -32,6 +31,7 @@ def find_help(request: HttpRequest) -> HttpResponse:
             modality=data["modality"] or None,
             accepting=True,
         )
+        providers = list(search_providers(filters).prefetch_related("languages", "services"))
         first_services = {p.pk: _first_service(p) for p in providers}
         when = availability.next_available([s for s in first_services.values() if s])
         results = [
