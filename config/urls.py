@@ -17,4 +17,6 @@ urlpatterns = [
     path("api/", include("scheduling.urls")),
     path("", include("notifications.urls")),
     path("", include("scheduling.page_urls")),
+    # The patient's referral link (/r/<token>) and the portal's referral inbox.
+    path("", include("referrals.site_urls")),
 ]

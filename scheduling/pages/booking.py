@@ -37,6 +37,8 @@ class BookingFlow:
     initial: dict[str, Any] = field(default_factory=dict)
     # Offered providers through a referral are shown even when not taking new patients.
     show_when_not_accepting: bool = False
+    # When set, only these services can be picked (a referral books the offered one).
+    only_services: frozenset[int] | None = None
 
 
 def public_flow() -> BookingFlow:
@@ -51,12 +53,17 @@ def _query(**params: object) -> str:
     return urlencode({k: v for k, v in params.items() if v not in (None, "")})
 
 
-def _services(provider: Provider) -> list[Service]:
-    return list(provider.services.filter(is_active=True))
+def _services(provider: Provider, flow: BookingFlow) -> list[Service]:
+    active = provider.services.filter(is_active=True)
+    if flow.only_services is not None:
+        active = active.filter(pk__in=flow.only_services)
+    return list(active)
 
 
-def _chosen_service(provider: Provider, slug: object) -> tuple[list[Service], Service | None]:
-    offered = _services(provider)
+def _chosen_service(
+    provider: Provider, slug: object, flow: BookingFlow
+) -> tuple[list[Service], Service | None]:
+    offered = _services(provider, flow)
     chosen = next((s for s in offered if s.slug == slug), offered[0] if offered else None)
     return offered, chosen
 
@@ -72,7 +79,7 @@ def provider_page(
     )
     state = state_from(request.GET.get("state")) or state_from(flow.initial.get("state"))
     zone = visitor_zone(request, state=state)
-    offered, service = _chosen_service(provider, request.GET.get("service"))
+    offered, service = _chosen_service(provider, request.GET.get("service"), flow)
     licensed_states = sorted(lic.state for lic in provider.licenses.all())
     licensed = state in licensed_states
     taking = provider.accepting_new_patients or flow.show_when_not_accepting
@@ -127,7 +134,7 @@ def book(request: HttpRequest, slug: str, *, flow: BookingFlow | None = None) ->
     flow = flow or public_flow()
     provider = get_object_or_404(Provider, slug=slug)
     data = request.POST if request.method == "POST" else request.GET
-    offered, service = _chosen_service(provider, data.get("service"))
+    offered, service = _chosen_service(provider, data.get("service"), flow)
     if service is None or data.get("service") != service.slug:
         raise Http404("No such service.")
     state = state_from(data.get("state")) or state_from(flow.initial.get("state"))

@@ -1,0 +1,171 @@
+"""Referral pages: the patient's self-scheduling link and the provider's referral inbox.
+
+They live in the referrals app (which may import scheduling, never the reverse) and reuse
+the scheduling pages' picker and booking form through a BookingFlow.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from common.errors import DomainError
+from common.tokens import hash_token
+from referrals import services
+from referrals.models import OfferStatus, Referral, ReferralOffer, ReferralStatus
+from scheduling import availability, links
+from scheduling.forms import DeclineForm
+from scheduling.models import Provider
+from scheduling.pages.booking import BookingFlow, book, provider_page
+from scheduling.pages.zones import visitor_zone
+from scheduling.portal import provider_required
+
+
+def referral_for_token(token: object) -> Referral | None:
+    """The referral a self-scheduling token opens, or None."""
+    if not isinstance(token, str) or not token or len(token) > 200:
+        return None
+    return (
+        Referral.objects.select_related("patient", "appointment")
+        .filter(token_hash=hash_token(token))
+        .first()
+    )
+
+
+def _referral(token: str) -> Referral:
+    referral = referral_for_token(token)
+    if referral is None:
+        raise Http404("This link does not work.")
+    return referral
+
+
+def _flow(token: str, referral: Referral, offers: list[ReferralOffer]) -> BookingFlow:
+    patient = referral.patient
+    return BookingFlow(
+        provider_url=lambda p: reverse("referral-provider", args=[token, p.slug]),
+        book_url=lambda p: reverse("referral-book", args=[token, p.slug]),
+        back_url=reverse("referral", args=[token]),
+        back_label="Back to your choices",
+        book_kwargs={"referral_token": token, "consent_source": "referral_link"},
+        initial={
+            "name": patient.name,
+            "phone": patient.phone,
+            "email": patient.email,
+            "state": patient.state,
+            "sms_consent": referral.patient_sms_consent or patient.sms_consent,
+        },
+        show_when_not_accepting=True,
+        only_services=frozenset(o.service_id for o in offers),
+    )
+
+
+@require_GET
+def referral_choices(request: HttpRequest, token: str) -> HttpResponse:
+    """The providers this referral offers, each with its next opening."""
+    referral = _referral(token)
+    zone = visitor_zone(request, state=referral.patient.state)
+    context: dict[str, Any] = {"referral": referral, "zone": zone, "token": token}
+    if referral.status == ReferralStatus.SCHEDULED and referral.appointment is not None:
+        context["manage_url"] = links.manage_url(referral.appointment)
+        return render(request, "scheduling/referral/scheduled.html", context)
+    if referral.is_closed or not referral.is_bookable:
+        return render(request, "scheduling/referral/closed.html", context, status=410)
+    offers = services.bookable_offers(referral)
+    soonest = availability.next_available([o.service for o in offers])
+    context["choices"] = [
+        {"offer": o, "provider": o.provider, "next": soonest.get(o.service_id)} for o in offers
+    ]
+    return render(request, "scheduling/referral/choices.html", context)
+
+
+def _offered(token: str, slug: str) -> tuple[Referral, list[ReferralOffer]]:
+    referral = _referral(token)
+    if not referral.is_bookable:
+        raise Http404("This link is not open for booking.")
+    offers = [o for o in services.bookable_offers(referral) if o.provider.slug == slug]
+    if not offers:
+        raise Http404("This provider is not one of your choices.")
+    return referral, offers
+
+
+@require_GET
+def referral_provider(request: HttpRequest, token: str, slug: str) -> HttpResponse:
+    referral, offers = _offered(token, slug)
+    return provider_page(request, slug, flow=_flow(token, referral, offers))
+
+
+def referral_book(request: HttpRequest, token: str, slug: str) -> HttpResponse:
+    referral, offers = _offered(token, slug)
+    return book(request, slug, flow=_flow(token, referral, offers))
+
+
+# Provider portal: the referral inbox
+
+
+@require_GET
+@provider_required
+def inbox(request: HttpRequest, provider: Provider) -> HttpResponse:
+    offers = (
+        ReferralOffer.objects.filter(
+            provider=provider, status__in=(OfferStatus.OPEN, OfferStatus.ACCEPTED)
+        )
+        .exclude(referral__status__in=(ReferralStatus.CANCELLED, ReferralStatus.COMPLETED))
+        .select_related("referral__patient", "referral__specialty", "service")
+        .order_by("-referral__urgency", "created_at")
+    )
+    context = {
+        "provider": provider,
+        "offers": list(offers),
+        "decline_form": DeclineForm(),
+        "nav": "referrals",
+    }
+    return render(request, "scheduling/portal/referrals.html", context)
+
+
+def _offer_to(provider: Provider, referral_id: Any) -> Referral:
+    offer = get_object_or_404(
+        ReferralOffer.objects.select_related("referral"),
+        provider=provider,
+        referral_id=referral_id,
+    )
+    return offer.referral
+
+
+@require_POST
+@provider_required
+def accept(request: HttpRequest, provider: Provider, referral_id: Any) -> HttpResponse:
+    referral = _offer_to(provider, referral_id)
+    try:
+        services.accept_referral(referral=referral, provider=provider, actor_user=request.user)
+    except DomainError as error:
+        messages.error(request, error.detail)
+    else:
+        messages.success(request, "Accepted. The patient can now book a time with you.")
+    return HttpResponseRedirect(reverse("portal-referrals"))
+
+
+@require_POST
+@provider_required
+def decline(request: HttpRequest, provider: Provider, referral_id: Any) -> HttpResponse:
+    referral = _offer_to(provider, referral_id)
+    form = DeclineForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Say why you are declining, so the referrer can find someone else.")
+        return HttpResponseRedirect(reverse("portal-referrals"))
+    try:
+        services.decline_referral(
+            referral=referral,
+            provider=provider,
+            reason=form.cleaned_data["reason"],
+            actor_user=request.user,
+        )
+    except DomainError as error:
+        messages.error(request, error.detail)
+    else:
+        messages.success(request, "Declined. The referrer is told.")
+    return HttpResponseRedirect(reverse("portal-referrals"))
