@@ -154,15 +154,15 @@ def _reach(service: Service) -> timedelta:
     )
 
 
-def offered_slots_with_seats(
+def offered_spans(
     service: Service,
     *,
     start: datetime,
     end: datetime,
     now: datetime | None = None,
     exclude_appointment_id: UUID | str | None = None,
-) -> list[tuple[datetime, datetime, int]]:
-    """Offered (start, end, seats_left) in UTC whose start lies in [start, end)."""
+) -> list[tuple[int, int, int]]:
+    """Offered (start, end, seats_left) as epoch microseconds; see slots.Renderer.from_us."""
     start, end = _as_aware("start", start), _as_aware("end", end)
     now = _as_aware("now", now or timezone.now())
     if not service.is_active or end <= start:
@@ -175,9 +175,29 @@ def offered_slots_with_seats(
         exclude_appointment_id=exclude_appointment_id,
     )[service.provider_id]
     schedule = times.schedule_for(service)
-    rules = rules_for(service)
-    found = slots.free_slots(schedule, rules, now=now, start=start, end=end)
-    return [(a, b, slots.seats_left(schedule, rules, a)) for a, b in found]
+    found = slots.free_spans(schedule, rules_for(service), now=now, start=start, end=end)
+    capacity = service.capacity
+    if capacity == 1:
+        return [(a, b, 1) for a, b in found]
+    taken = {slots.to_us(at): n for at, n in schedule.seats_taken.items()}
+    return [(a, b, capacity - taken.get(a, 0)) for a, b in found]
+
+
+def offered_slots_with_seats(
+    service: Service,
+    *,
+    start: datetime,
+    end: datetime,
+    now: datetime | None = None,
+    exclude_appointment_id: UUID | str | None = None,
+) -> list[tuple[datetime, datetime, int]]:
+    """Offered (start, end, seats_left) in UTC whose start lies in [start, end)."""
+    return [
+        (slots.from_us(a), slots.from_us(b), seats)
+        for a, b, seats in offered_spans(
+            service, start=start, end=end, now=now, exclude_appointment_id=exclude_appointment_id
+        )
+    ]
 
 
 def offered_slots(

@@ -23,7 +23,7 @@ Time rules, in one place:
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -34,6 +34,7 @@ Interval = tuple[datetime, datetime]
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
 _DAY = timedelta(days=1)
+_DAY_US = 86_400_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +184,23 @@ def free_slots(
     return [(_from_us(a), _from_us(b)) for a, b in _iter_slots(schedule, rules, now, start, end)]
 
 
+def free_spans(
+    schedule: Schedule, rules: Rules, *, now: datetime, start: datetime, end: datetime
+) -> list[tuple[int, int]]:
+    """free_slots as microseconds since the epoch, for hot paths that format them directly."""
+    return list(_iter_slots(schedule, rules, now, start, end))
+
+
+def to_us(instant: datetime) -> int:
+    """An aware instant as integer microseconds since the Unix epoch."""
+    return _us(instant)
+
+
+def from_us(value: int) -> datetime:
+    """Integer microseconds since the Unix epoch as an aware UTC datetime."""
+    return _from_us(value)
+
+
 def first_slot(
     schedule: Schedule,
     rules: Rules,
@@ -208,15 +226,64 @@ def seats_left(schedule: Schedule, rules: Rules, start: datetime) -> int:
     return max(rules.capacity - schedule.seats_taken.get(start, 0), 0)
 
 
-def renderer(zone: ZoneInfo) -> Callable[[datetime], str]:
+class Renderer:
+    """ISO 8601 text of instants as shown in one zone; build once per call site, then call.
+
+    Slots share a handful of dates, times of day and offsets, so the pieces are cached and
+    joined: several times cheaper than astimezone().isoformat() per instant, same text.
+    """
+
+    def __init__(self, zone: ZoneInfo) -> None:
+        self.zone = zone
+        self._day_offset: dict[int, int | None] = {}  # UTC day -> offset (None: changes)
+        self._dates: dict[int, str] = {}
+        self._clock: dict[int, str] = {}
+        self._suffix: dict[int, str] = {}
+
+    def __call__(self, instant: datetime) -> str:
+        return self.from_us(_us(instant))
+
+    def from_us(self, value: int) -> str:
+        utc_day = value // _DAY_US
+        offset = self._day_offset.get(utc_day, -1)
+        if offset == -1:
+            offset = self._offset_of_day(utc_day)
+        if offset is None:  # an offset change (or an odd offset) that day: the exact way
+            return _from_us(value).astimezone(self.zone).isoformat()
+        local = value + offset
+        day, of_day = divmod(local, _DAY_US)
+        seconds, micros = divmod(of_day, 1_000_000)
+        if micros:
+            return _from_us(value).astimezone(self.zone).isoformat()
+        date_text = self._dates.get(day)
+        if date_text is None:
+            date_text = self._dates[day] = (_EPOCH.date() + timedelta(days=day)).isoformat() + "T"
+        clock = self._clock.get(seconds)
+        if clock is None:
+            h, rest = divmod(seconds, 3600)
+            clock = self._clock[seconds] = f"{h:02d}:{rest // 60:02d}:{rest % 60:02d}"
+        suffix = self._suffix.get(offset)
+        if suffix is None:
+            sign = "-" if offset < 0 else "+"
+            h, rest = divmod(abs(offset) // 60_000_000, 60)
+            suffix = self._suffix[offset] = f"{sign}{h:02d}:{rest:02d}"
+        return date_text + clock + suffix
+
+    def _offset_of_day(self, utc_day: int) -> int | None:
+        begin = _from_us(utc_day * _DAY_US)
+        first = begin.astimezone(self.zone).utcoffset()
+        last = (begin + _DAY - _US).astimezone(self.zone).utcoffset()
+        found: int | None = None
+        # Offsets with seconds (old local mean times) are left to isoformat().
+        if first is not None and first == last and not first // _US % 60_000_000:
+            found = first // _US
+        self._day_offset[utc_day] = found
+        return found
+
+
+def renderer(zone: ZoneInfo) -> Renderer:
     """An ISO 8601 formatter for instants shown in `zone`; build once, call per instant."""
-    if zone.key == "UTC":
-        return lambda instant: instant.astimezone(UTC).isoformat()
-
-    def render(instant: datetime) -> str:
-        return instant.astimezone(zone).isoformat()
-
-    return render
+    return Renderer(zone)
 
 
 def render(instant: datetime, zone: ZoneInfo) -> str:

@@ -104,10 +104,8 @@ class ProviderSlotsView(APIView):
                 else f"{provider.display_name} offers no bookable service.",
                 fields={"service": query.service or ""},
             )
-        found = availability.offered_slots_with_seats(
-            service, start=query.start, end=query.end, now=now
-        )
-        show = renderer(query.zone)
+        found = availability.offered_spans(service, start=query.start, end=query.end, now=now)
+        show = renderer(query.zone).from_us
         if service.is_group:
             body = [{"start": show(a), "end": show(b), "seats_left": n} for a, b, n in found]
         else:

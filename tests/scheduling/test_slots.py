@@ -307,3 +307,20 @@ def test_render_uses_the_offset_in_force_at_that_instant():
     assert show(summer) == "2026-07-15T10:00:00-04:00"
     assert renderer(ZoneInfo("UTC"))(summer) == "2026-07-15T14:00:00+00:00"
     assert render(summer, PHX) == "2026-07-15T07:00:00-07:00"
+
+
+@pytest.mark.parametrize(
+    "zone, day",
+    [
+        (NY, date(2026, 3, 8)),
+        (NY, date(2026, 11, 1)),
+        (LA, date(2026, 11, 1)),
+        (ZoneInfo("Australia/Lord_Howe"), date(2026, 4, 4)),
+    ],
+)
+def test_the_renderer_is_exact_through_a_change_day(zone, day):
+    show = renderer(zone)
+    instant = datetime.combine(day, time(0), tzinfo=UTC) - timedelta(days=1)
+    while instant < datetime.combine(day, time(0), tzinfo=UTC) + timedelta(days=2):
+        assert show(instant) == instant.astimezone(zone).isoformat()
+        instant += timedelta(minutes=15)

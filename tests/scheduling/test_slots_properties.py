@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scheduling.slots import Rules, Schedule, first_slot, free_slots
+from scheduling.slots import Rules, Schedule, first_slot, free_slots, renderer
 
 ZONES = [
     ZoneInfo(name)
@@ -198,3 +198,29 @@ def test_first_slot_is_the_first_offered_slot(case):
     assert first_slot(schedule, rules, now=now, start=start, end=end) == (
         expected[0] if expected else None
     )
+
+
+RENDER_ZONES = [
+    *ZONES,
+    ZoneInfo("Australia/Lord_Howe"),  # a half-hour daylight-saving shift
+    ZoneInfo("Asia/Kathmandu"),  # +05:45
+    ZoneInfo("America/St_Johns"),  # -03:30 with DST
+    ZoneInfo("Europe/Dublin"),  # negative DST in tzdata
+    ZoneInfo("Africa/Monrovia"),  # -00:44:30 local mean time until 1972
+]
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    zone=st.sampled_from(RENDER_ZONES),
+    instant=st.datetimes(
+        min_value=datetime(1900, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
+    ),
+    whole_minutes=st.booleans(),
+)
+def test_the_renderer_writes_exactly_what_isoformat_writes(zone, instant, whole_minutes):
+    if whole_minutes:
+        instant = instant.replace(second=0, microsecond=0)
+    show = renderer(zone)
+    assert show(instant) == instant.astimezone(zone).isoformat()
+    assert show(instant) == instant.astimezone(zone).isoformat()  # and again, from the caches

@@ -1,0 +1,177 @@
+"""Benchmark the slot path: one provider's 62-day slots, a directory page, next_available.
+
+    .venv/bin/python bench/slots.py                       # fresh SQLite under /tmp
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bw_bench .venv/bin/python bench/slots.py
+
+Prints medians over repeated runs and the SQL queries per request. Targets on a 2-core
+machine: (a) <= 25 ms through the API, (b) <= 150 ms, (c) <= 1 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._data import build, setup_django  # noqa: E402
+
+
+def median_ms(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+    fn()  # warm caches (zoneinfo, url resolver, connection)
+    times = []
+    result = None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = fn()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times), result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--providers", type=int, default=1000)
+    parser.add_argument("--appointments", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--fresh", action="store_true", help="delete the SQLite file first")
+    args = parser.parse_args()
+
+    url = setup_django(fresh=args.fresh)
+
+    from datetime import datetime, timedelta
+    from datetime import time as clock
+    from zoneinfo import ZoneInfo
+
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from scheduling import availability, slots
+    from scheduling.models import Appointment, Provider, Service
+
+    started = time.perf_counter()
+    data = build(providers=args.providers, appointments=args.appointments)
+    built_s = time.perf_counter() - started
+    engine = connection.vendor
+    print(f"database: {engine} ({url.split('@')[-1]})")
+    print(
+        f"size: {Provider.objects.count()} providers, {Service.objects.count()} services, "
+        f"{Appointment.objects.count()} appointments (bench rows ready in {built_s:.1f} s)"
+    )
+    targets = {"a": 25.0, "b": 150.0, "c": 1000.0}
+    verdicts: list[bool] = []
+
+    def report(label: str, ms: float, target: float | None, extra: str = "") -> None:
+        flag = ""
+        if target is not None:
+            ok = ms <= target
+            verdicts.append(ok)
+            flag = f"  (target <= {target:.0f} ms: {'ok' if ok else 'MISSED'})"
+        print(f"  {label:<58} {ms:8.2f} ms{flag}{extra}")
+
+    client = Client()
+    first = data.first_day
+    last = first + timedelta(days=61)
+    slug = data.sample_slug
+    slots_url = f"/api/providers/{slug}/slots/?start={first}&end={last}&tz=America/Chicago"
+
+    # (a) one provider's slots over 62 days
+    print(f"(a) one provider's slots, {first}..{last} (62 days), intake service, tz Chicago")
+    ms, response = median_ms(lambda: client.get(slots_url), args.repeat)
+    assert response.status_code == 200, response.content[:300]
+    with CaptureQueriesContext(connection) as queries:
+        client.get(slots_url)
+    report(
+        "through the HTTP API (Django test client)",
+        ms,
+        targets["a"],
+        f"  [{len(response.json())} slots, {len(queries)} queries]",
+    )
+    provider = Provider.objects.get(slug=slug)
+    service = Service.objects.filter(provider=provider).order_by("position").first()
+    assert service is not None
+    service.provider = provider
+    now = timezone.now()
+    start = datetime.combine(first, clock(0), tzinfo=ZoneInfo("America/Chicago"))
+    end = start + timedelta(days=62)
+    times = availability.load_times(
+        {provider.pk: provider.timezone}, start=start - timedelta(days=1), end=end
+    )[provider.pk]
+    schedule, rules = times.schedule_for(service), availability.rules_for(service)
+    ms, found = median_ms(
+        lambda: slots.free_slots(schedule, rules, now=now, start=start, end=end), args.repeat
+    )
+    report(
+        "through the engine alone (preloaded, pure)",
+        ms,
+        None,
+        f"  [{len(found)} slots, {len(schedule.busy)} busy intervals]",
+    )
+    ms, _ = median_ms(
+        lambda: availability.offered_slots(service, start=start, end=end, now=now), args.repeat
+    )
+    report("availability.offered_slots (loading + engine)", ms, None)
+
+    # (b) one directory page of 25 with next_available
+    print("(b) directory page with next_available")
+    ms, response = median_ms(lambda: client.get("/api/providers/?page_size=25"), args.repeat)
+    assert response.status_code == 200
+    counts = {}
+    for size in (10, 25, 100):
+        with CaptureQueriesContext(connection) as queries:
+            r = client.get(f"/api/providers/?page_size={size}")
+        assert r.status_code == 200
+        counts[size] = len(queries)
+    with_next = sum(1 for c in response.json()["results"] if c["next_available"])
+    report(
+        "GET /api/providers/?page_size=25",
+        ms,
+        targets["b"],
+        f"  [{with_next}/25 with next_available]",
+    )
+    ms, _ = median_ms(
+        lambda: client.get("/api/providers/?state=NY&specialty=trauma&accepting=true"),
+        args.repeat,
+    )
+    report("GET /api/providers/?state=NY&specialty=trauma&accepting=true", ms, targets["b"])
+    constant = len(set(counts.values())) == 1
+    verdicts.append(constant)
+    print(
+        "  SQL queries per directory page: "
+        + ", ".join(f"page_size={k}: {v}" for k, v in counts.items())
+        + (" (constant)" if constant else " (NOT CONSTANT)")
+    )
+
+    # (c) next_available for every provider's first service
+    print(f"(c) next_available for all {data.providers} providers (first service each)")
+
+    def all_next() -> dict[int, Any]:
+        firsts = list(
+            Service.objects.filter(position=0, is_active=True, provider__slug__startswith="bench-")
+            .select_related("provider")
+            .order_by("provider_id")
+        )
+        return availability.next_available(firsts)
+
+    ms, found_next = median_ms(all_next, max(3, args.repeat // 3))
+    with CaptureQueriesContext(connection) as queries:
+        all_next()
+    report(
+        "load services + availability.next_available",
+        ms,
+        targets["c"],
+        f"  [{sum(1 for v in found_next.values() if v)}/{len(found_next)} found, "
+        f"{len(queries)} queries]",
+    )
+    print("all targets met" if all(verdicts) else "SOME TARGETS MISSED")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
