@@ -11,7 +11,7 @@ import hashlib
 import re
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from email.utils import parseaddr
 from typing import NamedTuple
 from urllib.parse import quote, urlencode, urlsplit
@@ -30,7 +30,7 @@ METHOD_CANCEL = "CANCEL"
 ALARM_BEFORE = timedelta(minutes=15)
 FEED_REFRESH = timedelta(minutes=15)
 
-_EVENT_STATUS = {
+_EVENT_STATUS: dict[str, str] = {
     AppointmentStatus.REQUESTED: "TENTATIVE",
     AppointmentStatus.CONFIRMED: "CONFIRMED",
     AppointmentStatus.ATTENDED: "CONFIRMED",
@@ -109,7 +109,7 @@ def _as_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-def _local_zone(name: str) -> tuple[object, bool]:
+def _local_zone(name: str) -> tuple[tzinfo, bool]:
     """(tzinfo, needs VTIMEZONE) for a stored IANA name; UTC-like zones are written as UTC."""
     if name in _UTC_NAMES:
         return UTC, False
@@ -158,8 +158,8 @@ def invite_for(appointment: Appointment, *, now: datetime | None = None) -> tupl
     event.add("dtstamp", now)
     event.add("created", appointment.created_at)
     event.add("last-modified", appointment.updated_at)
-    event.add("dtstart", appointment.start.astimezone(zone))  # type: ignore[arg-type]
-    event.add("dtend", appointment.end.astimezone(zone))  # type: ignore[arg-type]
+    event.add("dtstart", appointment.start.astimezone(zone))
+    event.add("dtend", appointment.end.astimezone(zone))
     event.add("summary", invite_summary(appointment.provider))
     event.add("description", _invite_description(appointment, method))
     event.add("status", event_status(appointment.status))
@@ -188,8 +188,8 @@ def invite_for(appointment: Appointment, *, now: datetime | None = None) -> tupl
         event.add_component(alarm)
     cal.add_component(event)
     if needs_vtimezone:
-        local_start = appointment.start.astimezone(zone)  # type: ignore[arg-type]
-        local_end = appointment.end.astimezone(zone)  # type: ignore[arg-type]
+        local_start = appointment.start.astimezone(zone)
+        local_end = appointment.end.astimezone(zone)
         cal.add_missing_timezones(
             first_date=date(local_start.year, 1, 1), last_date=date(local_end.year + 1, 1, 1)
         )
@@ -290,7 +290,7 @@ def feed_for(provider: Provider, entries: Iterable[FeedEntry]) -> bytes:
 
 
 def _feed_event(entry: FeedEntry, name: str, video_base: str) -> Event:
-    status = _EVENT_STATUS[entry.status]  # type: ignore[index]
+    status = _EVENT_STATUS[entry.status]
     if status == "CANCELLED":
         summary = f"Cancelled: appointment with {name}"
     elif status == "TENTATIVE":

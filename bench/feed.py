@@ -1,0 +1,213 @@
+"""Provider calendar feed: 2,000 appointments through the HTTP view, against a bare icalendar floor.
+
+    python bench/feed.py                    # SQLite file under /tmp
+    DATABASE_URL=postgres://... REDIS_URL=redis://... python bench/feed.py
+
+Prints the median time of an uncached feed request (query + render + response), the median
+of a bare icalendar build + to_ical() of the same events from plain Python data (the floor),
+their ratio, the SQL queries per request, and the times of a repeated unchanged request
+(served from the cache of rendered bytes) and of a 304.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import statistics
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._data import setup_django  # noqa: E402
+
+SLUG = "feedbench-provider"
+APPOINTMENTS = int(os.environ.get("BENCH_FEED_APPOINTMENTS", "2000"))
+RUNS = int(os.environ.get("BENCH_RUNS", "7"))
+FAST_RUNS = 30
+
+
+def build_provider(count: int):  # noqa: ANN201
+    """One provider with `count` one-to-one appointments from 29 days back, none overlapping."""
+    from django.db import transaction
+
+    from common.tokens import derive_token, hash_token
+    from scheduling import models as m
+
+    provider = m.Provider.objects.filter(slug=SLUG).first()
+    if provider and provider.appointments.count() == count:
+        return provider
+    with transaction.atomic():
+        if provider:
+            m.AppointmentEvent.objects.filter(appointment__provider=provider).delete()
+            m.Appointment.objects.filter(provider=provider).delete()
+            m.Service.objects.filter(provider=provider).delete()
+            provider.delete()
+        m.Patient.objects.filter(phone__startswith="+1556").delete()
+        provider = m.Provider.objects.create(
+            slug=SLUG,
+            name="Dana Whitfield",
+            kind="therapist",
+            timezone="America/New_York",
+            email="dana@clinic.example.org",
+        )
+        service = m.Service.objects.create(
+            provider=provider,
+            slug="visit",
+            name="Follow-up visit",
+            duration_minutes=50,
+            horizon_days=120,
+        )
+        patients = m.Patient.objects.bulk_create(
+            [
+                m.Patient(
+                    name=f"Alex{i:04d} Rivera",
+                    phone=f"+1556{i:07d}",
+                    timezone="America/New_York",
+                    state="NY",
+                )
+                for i in range(400)
+            ]
+        )
+        if not all(p.pk for p in patients):
+            patients = list(m.Patient.objects.filter(phone__startswith="+1556"))
+        base = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=29)
+        rows = []
+        for i in range(count):
+            start = base + timedelta(minutes=75 * i)
+            status = "cancelled" if i % 20 == 0 else "requested" if i % 10 == 5 else "confirmed"
+            appointment_id = uuid.uuid4()
+            salt = secrets.token_hex(8)
+            rows.append(
+                m.Appointment(
+                    id=appointment_id,
+                    provider=provider,
+                    service=service,
+                    patient=patients[i % len(patients)],
+                    start=start,
+                    end=start + timedelta(minutes=50),
+                    blocked_start=start,
+                    blocked_end=start + timedelta(minutes=50),
+                    session_key=str(uuid.uuid4()),
+                    status=status,
+                    video_room=secrets.token_urlsafe(16),
+                    manage_token_salt=salt,
+                    manage_token_hash=hash_token(derive_token("manage", appointment_id, salt)),
+                    sequence=i % 3,
+                )
+            )
+        m.Appointment.objects.bulk_create(rows, batch_size=500)
+    return provider
+
+
+def floor_build(entries: list) -> bytes:  # noqa: ANN001
+    """The same events with icalendar's plain API, from data already in memory."""
+    from icalendar import Calendar, Event
+
+    cal = Calendar()
+    cal.add("prodid", "-//Bench//Floor//EN")
+    cal.add("version", "2.0")
+    for e in entries:
+        url = "https://meet.jit.si/" + e.video_room
+        event = Event()
+        event.add("uid", f"{e.id}@testserver")
+        event.add("dtstamp", e.updated_at)
+        event.add("last-modified", e.updated_at)
+        event.add("sequence", e.sequence)
+        event.add("dtstart", e.start)
+        event.add("dtend", e.end)
+        event.add("summary", f"Appointment with {e.patient_name}")
+        event.add("status", "CONFIRMED")
+        event.add("location", url)
+        event.add("url", url)
+        event.add("class", "PRIVATE")
+        event.add("transp", "OPAQUE")
+        cal.add_component(event)
+    return cal.to_ical()
+
+
+def count_queries(fn) -> int:  # noqa: ANN001
+    """SQL statements run by fn (a wrapper: the request cycle resets connection.queries)."""
+    from django.db import connection
+
+    seen = []
+    with connection.execute_wrapper(lambda execute, *args: seen.append(1) or execute(*args)):
+        fn()
+    return len(seen)
+
+
+def timed(fn, runs: int) -> list[float]:  # noqa: ANN001
+    samples = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - t0)
+    return samples
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:8.1f} ms"
+
+
+def main() -> None:
+    url = setup_django(default_url="sqlite:////tmp/bridgeway-bench-feed.sqlite3")
+    from django.conf import settings
+    from django.core.cache import cache
+    from django.test import Client
+
+    from scheduling import feeds
+
+    provider = build_provider(APPOINTMENTS)
+    token = feeds.feed_token(provider=provider)
+    path = f"/calendar/{token}.ics"
+    key = f"bridgeway:feed:{provider.pk}"
+    client = Client()
+
+    def uncached() -> None:
+        cache.delete(key)
+        response = client.get(path)
+        assert response.status_code == 200
+
+    uncached()  # warm imports and connections
+    queries = count_queries(uncached)
+    body = client.get(path).content
+    events = body.count(b"BEGIN:VEVENT")
+    http = timed(uncached, RUNS)
+
+    state = feeds.feed_state(feeds.provider_for_feed_token(token))
+    entries = feeds.feed_entries(provider, state.window)
+    floor = timed(lambda: floor_build(entries), RUNS)
+
+    client.get(path)  # fill the cache
+    cached_queries = count_queries(lambda: client.get(path))
+    repeated = timed(lambda: client.get(path), FAST_RUNS)
+    etag = client.get(path)["ETag"]
+    assert client.get(path, HTTP_IF_NONE_MATCH=etag).status_code == 304
+    conditional_queries = count_queries(lambda: client.get(path, HTTP_IF_NONE_MATCH=etag))
+    not_modified = timed(lambda: client.get(path, HTTP_IF_NONE_MATCH=etag), FAST_RUNS)
+
+    backend = "PostgreSQL" if url.startswith("postgres") else "SQLite"
+    cache_backend = settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
+    http_median, floor_median = statistics.median(http), statistics.median(floor)
+    print(f"feed benchmark on {backend}, cache {cache_backend}")
+    print(f"  work: {APPOINTMENTS} appointments -> {events} VEVENTs, {len(body):,} bytes")
+    print(f"  uncached feed through the view  {ms(http_median)}   (median of {RUNS})")
+    print(f"  bare icalendar build + to_ical  {ms(floor_median)}   (median of {RUNS}, the floor)")
+    print(f"  ratio view / floor              {http_median / floor_median:8.2f}")
+    print(
+        f"  SQL queries per request         uncached {queries}, "
+        f"cached {cached_queries}, 304 {conditional_queries}"
+    )
+    print(
+        f"  repeated unchanged (cache hit)  {ms(statistics.median(repeated))}   (median of {FAST_RUNS})"
+    )
+    print(
+        f"  304 Not Modified                {ms(statistics.median(not_modified))}   (median of {FAST_RUNS})"
+    )
+
+
+if __name__ == "__main__":
+    main()
