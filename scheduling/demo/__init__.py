@@ -1,0 +1,1 @@
+"""The demo directory that `seed_demo` (and so `make run`) loads."""
