@@ -135,10 +135,12 @@ def enqueue(
     return notification
 
 
-def suppress_pending(*, dedupe_prefix: str, reason: str, keep: Iterable[str] = ()) -> int:
-    """Mark unsent rows whose key starts with `dedupe_prefix` suppressed (e.g. old reminders)."""
+def suppress_pending(
+    *, subject_ref: str, template: str, reason: str, keep: Iterable[str] = ()
+) -> int:
+    """Mark a caller's unsent rows of one template suppressed (e.g. obsolete reminders)."""
     return (
-        Notification.objects.filter(dedupe_key__startswith=dedupe_prefix, status=S.PENDING)
+        Notification.objects.filter(subject_ref=subject_ref, template=template, status=S.PENDING)
         .exclude(dedupe_key__in=list(keep))
         .update(status=S.SUPPRESSED, last_error=reason[:500], updated_at=timezone.now())
     )

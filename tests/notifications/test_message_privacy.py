@@ -1,0 +1,126 @@
+"""Every SMS body and email subject: discreet, GSM-7, at most two segments, never 'CANCEL'."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from notifications.models import Notification
+from scheduling import messages, services
+from scheduling.models import Actor, ProviderKind
+from scheduling.replies import handle_reply
+from tests.factories import ProviderFactory, ServiceFactory, SpecialtyFactory
+from tests.notifications.conftest import PHONE, THU_10, book
+
+CLINICAL = re.compile(
+    r"addiction|opioid|substance|recovery|rehab|detox|therap|counsel|psychiatr|methadone|"
+    r"buprenorphine|suboxone|naloxone|overdose|withdrawal|treatment",
+    re.IGNORECASE,
+)
+ASKS_FOR_CANCEL = re.compile(r"\bCANCEL\b|(?i:reply\s+\W?cancel\b)")
+TEMPLATES = Path(messages.__file__).parent / "templates" / "scheduling" / "messages"
+SMS_TEMPLATES = sorted(p.name.removesuffix(".sms.txt") for p in TEMPLATES.glob("*.sms.txt"))
+EMAIL_TEMPLATES = sorted(
+    p.name.removesuffix(".subject.txt") for p in TEMPLATES.glob("*.subject.txt")
+)
+# A worst case for length: long names with characters outside GSM-7, a long base URL.
+WORST = {
+    "provider_name": messages.short_name("Zoë-Marguerite Ñúñez-O’Connell"),
+    "patient_name": messages.short_name("Bartholomew-Alexander Quinterovski"),
+    "when": "Wed Sep 30, 12:30 PM AKDT",
+    "when_provider": "Wed Sep 30, 12:30 PM AKDT",
+    "manage_url": "https://appointments.example-county-health.org/m/" + "A" * 22,
+    "rebook_url": "https://appointments.example-county-health.org/m/" + "A" * 22,
+    "video_url": "https://meet.jit.si/" + "v" * 22,
+    "hours": 24,
+    "service_name": "Intake",
+    "contact_line": "Bridgeway scheduling. Questions: reply or call the clinic.",
+}
+
+
+def clinical_words(text: str) -> list[str]:
+    return CLINICAL.findall(text)
+
+
+def test_the_word_check_catches_a_clinical_word():
+    assert clinical_words("Your Suboxone visit") == ["Suboxone"]
+
+
+@pytest.mark.parametrize("name", SMS_TEMPLATES)
+def test_every_sms_template_file_is_gsm7_and_never_asks_for_cancel(name):
+    raw = (TEMPLATES / f"{name}.sms.txt").read_text()
+
+    assert messages.is_gsm7(raw.replace("{", "(").replace("}", ")"))
+    assert not ASKS_FOR_CANCEL.search(raw)
+
+
+@pytest.mark.parametrize("name", SMS_TEMPLATES)
+def test_every_sms_renders_discreet_gsm7_in_two_segments(name):
+    body = messages.render_sms(name, WORST)
+
+    assert not clinical_words(body)
+    assert messages.is_gsm7(body), body
+    assert messages.sms_segments(body) <= messages.MAX_SMS_SEGMENTS, (len(body), body)
+    assert not ASKS_FOR_CANCEL.search(body)
+
+
+@pytest.mark.parametrize("name", EMAIL_TEMPLATES)
+def test_every_email_subject_is_discreet(name):
+    email = messages.render_email(name, WORST)
+
+    assert email.subject
+    assert not clinical_words(email.subject)
+    assert "\n" not in email.subject
+
+
+def test_segments_count_extension_characters_twice():
+    assert messages.sms_segments("a" * 160) == 1
+    assert messages.sms_segments("a" * 159 + "€") == 2
+    assert messages.sms_segments("a" * 306) == 2
+    assert messages.sms_segments("a" * 307) == 3
+
+
+def test_gsm7_maps_curly_quotes_and_accents_instead_of_forcing_ucs2():
+    assert messages.gsm7("O’Connell “Zoë” naïve 😀") == "O'Connell \"Zoe\" naive ?"
+
+
+@pytest.mark.django_db
+def test_every_message_of_every_event_is_discreet(clock):
+    """Drive each lifecycle event for a provider whose profile is full of clinical words."""
+    provider = ProviderFactory(
+        name="Dana Whitfield",
+        kind=ProviderKind.ADDICTION_MEDICINE,
+        credentials="Addiction Medicine, Suboxone provider",
+        states=["NY"],
+    )
+    provider.specialties.add(SpecialtyFactory(slug="opioid-use-disorder", name="Opioid use"))
+    service = ServiceFactory(provider=provider, name="Opioid treatment: Suboxone induction")
+    approval = ServiceFactory(
+        provider=provider, name="Detox counseling intake", requires_approval=True
+    )
+    first = book(service=service)
+    services.reschedule_appointment(appointment=first, start=THU_10, actor=Actor.PATIENT)
+    services.cancel_appointment(appointment=first, actor=Actor.PATIENT)
+    for actor in (Actor.PROVIDER, Actor.STAFF):
+        other = book(service=service)
+        services.reschedule_appointment(appointment=other, start=THU_10, actor=actor)
+        services.cancel_appointment(appointment=other, actor=actor)
+    requested = book(service=approval)
+    services.confirm_appointment(appointment=requested, actor=Actor.PROVIDER)
+    answers = [handle_reply(from_number=PHONE, body=word) for word in ("C", "X", "?")]
+    answers.append(handle_reply(from_number="+15005550006", body="C"))
+
+    sms = list(Notification.objects.filter(channel="sms").values_list("body", flat=True))
+    subjects = list(Notification.objects.filter(channel="email").values_list("subject", flat=True))
+    templates = set(Notification.objects.values_list("template", flat=True))
+    assert {"booking_confirmed", "booking_requested", "approved", "rescheduled", "reminder"} <= (
+        templates
+    )
+    assert {"cancelled_by_patient", "cancelled_by_provider", "cancelled_by_clinic"} <= templates
+    for text in sms + subjects + [a for a in answers if a]:
+        assert not clinical_words(text), text
+        assert not ASKS_FOR_CANCEL.search(text), text
+    for text in sms + [a for a in answers if a]:
+        assert messages.is_gsm7(text) and messages.sms_segments(text) <= 2, text
