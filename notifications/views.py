@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import (
@@ -97,7 +98,8 @@ def dev_sms_outbox(request: HttpRequest) -> HttpResponse:
             services.handle_inbound(
                 message_sid=f"SMdev{uuid.uuid4().hex}", from_number=from_number, body=body
             )
-            return HttpResponseRedirect(reverse("dev-sms") + f"?number={from_number}#reply")
+            query = urlencode({"number": from_number})
+            return HttpResponseRedirect(f"{reverse('dev-sms')}?{query}#reply")
         error = "Choose a number and type a reply."
     texts = list(Notification.objects.filter(channel=Channel.SMS).order_by("-created_at")[:200])
     replies = list(InboundMessage.objects.order_by("-received_at")[:200])

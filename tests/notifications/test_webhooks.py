@@ -1,0 +1,212 @@
+"""Twilio webhooks: signatures, replays, carrier keywords, TwiML answers, status callbacks."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import pytest
+from twilio.request_validator import RequestValidator
+
+from notifications.models import InboundMessage, Notification, NotificationStatus, SmsOptOut
+from scheduling.models import AppointmentStatus
+from tests.notifications.conftest import PHONE, book
+
+pytestmark = pytest.mark.django_db
+TOKEN = "test-auth-token"
+BASE = "https://bridgeway.example.org"
+S = NotificationStatus
+
+
+@pytest.fixture(autouse=True)
+def _twilio(settings):
+    settings.TWILIO_AUTH_TOKEN = TOKEN
+    settings.PUBLIC_BASE_URL = BASE
+
+
+def post(client, path, params, *, sign=True, token=TOKEN, query=""):
+    url = path + (f"?{query}" if query else "")
+    headers = {}
+    if sign:
+        headers["HTTP_X_TWILIO_SIGNATURE"] = RequestValidator(token).compute_signature(
+            BASE + url, params
+        )
+    return client.post(
+        url, urlencode(params), content_type="application/x-www-form-urlencoded", **headers
+    )
+
+
+def inbound(client, body, *, sid="SM1", number=PHONE, **kwargs):
+    params = {"MessageSid": sid, "From": number, "To": "+15005550006", "Body": body}
+    return post(client, "/webhooks/twilio/sms/", params, **kwargs)
+
+
+def test_an_unsigned_inbound_text_is_refused(client):
+    response = inbound(client, "STOP", sign=False)
+
+    assert response.status_code == 403
+    assert not InboundMessage.objects.exists()
+    assert not SmsOptOut.objects.exists()
+
+
+def test_a_text_signed_with_another_token_is_refused(client):
+    assert inbound(client, "STOP", token="forged").status_code == 403
+
+
+def test_a_signature_for_another_url_is_refused(client, settings):
+    settings.PUBLIC_BASE_URL = "https://other.example.org"
+
+    assert inbound(client, "HELP").status_code == 403
+
+
+def test_without_an_auth_token_every_webhook_is_refused(client, settings):
+    settings.TWILIO_AUTH_TOKEN = ""
+
+    assert inbound(client, "HELP").status_code == 403
+
+
+def test_a_signed_text_is_answered_with_twiml(client, settings):
+    response = inbound(client, "help")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/xml")
+    body = response.content.decode()
+    assert body.startswith("<?xml")
+    assert f"<Message>{settings.SERVICE_CONTACT_LINE}" in body
+
+
+def test_stop_opts_the_number_out_and_cancels_nothing(client, clock):
+    appointment = book()
+
+    response = inbound(client, " Stop ")
+
+    assert response.status_code == 200
+    assert SmsOptOut.objects.filter(phone=PHONE).exists()
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.CONFIRMED
+
+
+def test_a_lone_cancel_is_an_opt_out_not_a_cancellation(client, clock):
+    appointment = book()
+
+    inbound(client, "CANCEL")
+
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.CONFIRMED
+    assert SmsOptOut.objects.filter(phone=PHONE).exists()
+
+
+def test_start_opts_the_number_back_in(client):
+    inbound(client, "STOP", sid="SM1")
+
+    inbound(client, "start", sid="SM2")
+
+    assert not SmsOptOut.objects.exists()
+
+
+def test_a_replayed_message_sid_is_processed_once(client, clock):
+    appointment = book()
+
+    first = inbound(client, "X", sid="SMreplay")
+    second = inbound(client, "X", sid="SMreplay")
+
+    assert first.content == second.content
+    assert InboundMessage.objects.filter(message_sid="SMreplay").count() == 1
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.CANCELLED
+    assert appointment.events.filter(kind="cancelled").count() == 1
+
+
+def test_an_unknown_number_gets_an_answer_that_reveals_nothing(client):
+    body = inbound(client, "C", number="+13125550199").content.decode()
+
+    assert "could not find an upcoming appointment" in body
+
+
+def test_a_status_callback_marks_the_message_delivered(client):
+    row = Notification.objects.create(
+        channel="sms",
+        recipient=PHONE,
+        template="t",
+        body="b",
+        dedupe_key="k",
+        status=S.SENT,
+        provider_message_id="SMabc",
+    )
+    params = {"MessageSid": "SMabc", "MessageStatus": "delivered"}
+
+    response = post(client, "/webhooks/twilio/status/", params, query=f"n={row.pk}")
+
+    assert response.status_code == 204
+    row.refresh_from_db()
+    assert row.status == S.DELIVERED
+
+
+def test_an_unsigned_status_callback_changes_nothing(client):
+    row = Notification.objects.create(
+        channel="sms", recipient=PHONE, template="t", body="b", dedupe_key="k", status=S.SENT
+    )
+    params = {"MessageSid": "SMabc", "MessageStatus": "delivered"}
+
+    response = post(client, "/webhooks/twilio/status/", params, query=f"n={row.pk}", sign=False)
+
+    assert response.status_code == 403
+    row.refresh_from_db()
+    assert row.status == S.SENT
+
+
+def test_an_undelivered_21610_callback_opts_the_number_out(client):
+    row = Notification.objects.create(
+        channel="sms",
+        recipient=PHONE,
+        template="t",
+        body="b",
+        dedupe_key="k",
+        status=S.SENT,
+        provider_message_id="SMabc",
+    )
+    params = {"MessageSid": "SMabc", "MessageStatus": "undelivered", "ErrorCode": "21610"}
+
+    post(client, "/webhooks/twilio/status/", params, query=f"n={row.pk}")
+
+    row.refresh_from_db()
+    assert row.status == S.UNDELIVERABLE
+    assert SmsOptOut.objects.filter(phone=PHONE).exists()
+
+
+def test_a_late_sent_callback_does_not_undo_delivered(client):
+    row = Notification.objects.create(
+        channel="sms",
+        recipient=PHONE,
+        template="t",
+        body="b",
+        dedupe_key="k",
+        status=S.DELIVERED,
+        provider_message_id="SMabc",
+    )
+
+    post(
+        client,
+        "/webhooks/twilio/status/",
+        {"MessageSid": "SMabc", "MessageStatus": "sent"},
+        query=f"n={row.pk}",
+    )
+
+    row.refresh_from_db()
+    assert row.status == S.DELIVERED
+
+
+def test_a_callback_settles_a_message_whose_outcome_was_unknown(client):
+    row = Notification.objects.create(
+        channel="sms", recipient=PHONE, template="t", body="b", dedupe_key="k", status=S.SENDING
+    )
+
+    post(
+        client,
+        "/webhooks/twilio/status/",
+        {"MessageSid": "SMnew", "MessageStatus": "sent"},
+        query=f"n={row.pk}",
+    )
+
+    row.refresh_from_db()
+    assert row.status == S.SENT
+    assert row.provider_message_id == "SMnew"
