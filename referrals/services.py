@@ -29,11 +29,11 @@ from scheduling.models import (
     Actor,
     Appointment,
     AppointmentEvent,
-    Patient,
     Provider,
     Service,
     Specialty,
 )
+from scheduling.patients import PatientDetails, find_or_create_patient
 
 S = ReferralStatus
 TOKEN_PURPOSE = "referral"
@@ -51,6 +51,24 @@ def referral_token(referral: Referral) -> str:
 def referral_url(referral: Referral) -> str:
     """The patient's self-scheduling link (the pages app serves /r/<token>)."""
     return f"{settings.PUBLIC_BASE_URL}/r/{referral_token(referral)}"
+
+
+def referral_for_token(token: object) -> Referral | None:
+    """The referral a self-scheduling token opens, or None (the hash column is unique)."""
+    if not isinstance(token, str) or not token or len(token) > 200:
+        return None
+    return (
+        Referral.objects.select_related("patient", "appointment")
+        .filter(token_hash=hash_token(token))
+        .first()
+    )
+
+
+def offered_providers(referral: Referral) -> list[Provider]:
+    """The providers the patient may book from the link now (see bookable_offers)."""
+    if not referral.is_bookable:
+        return []
+    return [offer.provider for offer in bookable_offers(referral)]
 
 
 def _lock(referral: Referral) -> Referral:
@@ -130,23 +148,6 @@ def _actor_of(user: Any) -> str:
 # --- create ---------------------------------------------------------------------------------
 
 
-def _upsert_patient(data: dict[str, Any], now: datetime) -> Patient:
-    patient = Patient.objects.select_for_update().filter(phone=data["phone"]).first()
-    if patient is None:
-        patient = Patient(phone=data["phone"])
-    patient.name = data["name"]
-    if data.get("email"):
-        patient.email = data["email"]
-    patient.timezone = data["timezone"]
-    patient.state = data["state"]
-    if data.get("sms_consent") and not patient.sms_consent:
-        patient.sms_consent = True
-        patient.sms_consent_at = now
-        patient.sms_consent_source = "referral"
-    patient.save()
-    return patient
-
-
 @transaction.atomic
 def create_referral(
     *,
@@ -187,7 +188,18 @@ def create_referral(
     referral = Referral(
         organization=coordinator.organization if coordinator is not None else None,
         created_by=created_by if getattr(created_by, "is_authenticated", False) else None,
-        patient=_upsert_patient(patient, now),
+        patient=find_or_create_patient(
+            details=PatientDetails(
+                name=patient["name"],
+                phone=patient["phone"],
+                timezone=patient["timezone"],
+                state=patient["state"],
+                email=patient.get("email", ""),
+            ),
+            sms_consent=bool(patient.get("sms_consent")),
+            consent_source="referral",
+            now=now,
+        ),
         patient_sms_consent=bool(patient.get("sms_consent")),
         referrer_name=referrer["name"],
         referrer_organization=referrer.get("organization", ""),
@@ -297,6 +309,14 @@ def assign_referral(
     now = now or timezone.now()
     referral = _lock(referral)
     ensure_can(referral, S.OFFERED)
+    if referral.status == S.SCHEDULED:
+        # scheduled -> offered is the appointment's cancellation, not a reassignment.
+        raise DomainError(
+            "invalid_transition",
+            "A scheduled referral cannot be reassigned; cancel its appointment first.",
+            status=409,
+            fields={"status": referral.status, "to": S.OFFERED},
+        )
     if providers:
         from referrals.selectors import find_matches
 
@@ -532,7 +552,9 @@ def follow_appointment(
         )
     elif kind == "no_show" and referral.can_transition_to(S.NO_SHOW):
         transition_to(referral, S.NO_SHOW, kind="no_show", actor=actor, data=data)
-    elif kind in ("rescheduled", "confirmed") and referral.status == S.SCHEDULED:
+    elif (
+        kind in ("rescheduled", "confirmed", "patient_confirmed") and referral.status == S.SCHEDULED
+    ):
         data["start"] = appointment.start.isoformat()
         transition_to(referral, S.SCHEDULED, kind=f"appointment_{kind}", actor=actor, data=data)
 

@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 
 from common.errors import DomainError, NotFound
 from referrals import selectors, services
-from referrals.models import OfferStatus, Referral
+from referrals.models import OfferStatus, Referral, ReferralStatus
 from referrals.serializers import (
     AssignInput,
     CancelInput,
@@ -164,6 +164,7 @@ class ReferralAcceptView(APIView):
         referral, role = _load(request, referral_id)
         serializer = RespondInput(data=request.data)
         serializer.is_valid(raise_exception=True)
+        services.ensure_can(referral, ReferralStatus.ACCEPTED)
         provider = _provider_of(request, referral, role, serializer.validated_data.get("provider"))
         services.accept_referral(referral=referral, provider=provider, actor_user=request.user)
         return _respond(referral, role)
@@ -175,6 +176,7 @@ class ReferralDeclineView(APIView):
         referral, role = _load(request, referral_id)
         serializer = DeclineInput(data=request.data)
         serializer.is_valid(raise_exception=True)
+        services.ensure_can(referral, ReferralStatus.DECLINED)
         provider = _provider_of(request, referral, role, serializer.validated_data.get("provider"))
         services.decline_referral(
             referral=referral,
