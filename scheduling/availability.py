@@ -91,9 +91,27 @@ def _fetch(queryset: QuerySet[Any]) -> list[tuple[Any, ...]]:
     rest of next_available for a large directory; `_aware` does the one step needed.
     """
     sql, params = queryset.query.sql_with_params()
-    with connections[queryset.db].cursor() as cursor:
+    connection = connections[queryset.db]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            _use_native_timestamps(cursor.cursor)
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+def _use_native_timestamps(raw_cursor: Any) -> None:
+    """Let psycopg parse timestamptz in C for this cursor only.
+
+    Django registers a Python subclass of psycopg's loader (to attach its tzinfo), which
+    costs ~20 us a value; the session time zone is UTC, so psycopg's own loader gives the
+    same aware UTC instants.
+    """
+    adapters = getattr(raw_cursor, "adapters", None)  # psycopg 3; psycopg2 has none
+    if adapters is None:
+        return
+    from psycopg.types.datetime import TimestamptzLoader
+
+    adapters.register_loader("timestamptz", TimestamptzLoader)
 
 
 def _aware(value: datetime) -> datetime:

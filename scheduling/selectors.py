@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from common.errors import NotFound
@@ -210,6 +210,33 @@ def provider_profile(provider: Provider, *, now: datetime | None = None) -> dict
         ],
         "services": [service_dict(s, soonest.get(s.pk)) for s in services],
     }
+
+
+def slot_target(
+    provider_slug: str, service_slug: str | None, state: str | None
+) -> tuple[Provider, Service | None, bool]:
+    """(provider, its active service by slug or its first, licensed in state?) in one query.
+
+    Raises not_found for an unknown provider; the extra queries happen only on that path.
+    """
+    services = (
+        Service.objects.filter(provider__slug=provider_slug, is_active=True)
+        .select_related("provider")
+        .order_by("position", "id")
+    )
+    if service_slug is not None:
+        services = services.filter(slug=service_slug)
+    if state is not None:
+        services = services.annotate(
+            licensed=Exists(
+                ProviderLicense.objects.filter(provider_id=OuterRef("provider_id"), state=state)
+            )
+        )
+    service = services.first()
+    if service is None:
+        provider = get_provider(provider_slug)
+        return provider, None, state is None or is_licensed_in(provider, state)
+    return service.provider, service, bool(getattr(service, "licensed", True))
 
 
 def active_service(provider: Provider, slug: str | None) -> Service | None:

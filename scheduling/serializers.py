@@ -28,7 +28,7 @@ _FALSE = {"false", "0", "no"}
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
-def _param(params: Mapping[str, Any], name: str) -> str | None:
+def parse_param(params: Mapping[str, Any], name: str) -> str | None:
     value = params.get(name)
     if value is None:
         return None
@@ -55,14 +55,14 @@ def _known(model: Any, field: str, value: str | None, code: str, param: str) -> 
 
 def parse_search_params(params: Mapping[str, Any]) -> ProviderFilters:
     """Validate the directory filters; each bad one is a 400 with its own code."""
-    kind = _param(params, "kind")
+    kind = parse_param(params, "kind")
     if kind is not None and kind not in ProviderKind.values:
         raise DomainError(
             "invalid_kind",
             f"kind must be one of {', '.join(ProviderKind.values)}.",
             fields={"kind": kind},
         )
-    modality = _param(params, "modality")
+    modality = parse_param(params, "modality")
     if modality is not None:
         modality = modality.lower()
         if modality not in MODALITIES:
@@ -71,7 +71,7 @@ def parse_search_params(params: Mapping[str, Any]) -> ProviderFilters:
                 "modality must be video or phone.",
                 fields={"modality": modality},
             )
-    accepting_raw = _param(params, "accepting")
+    accepting_raw = parse_param(params, "accepting")
     accepting: bool | None = None
     if accepting_raw is not None:
         if accepting_raw.lower() in _TRUE:
@@ -84,21 +84,21 @@ def parse_search_params(params: Mapping[str, Any]) -> ProviderFilters:
                 "accepting must be true or false.",
                 fields={"accepting": accepting_raw},
             )
-    q = _param(params, "q")
+    q = parse_param(params, "q")
     if q is not None and len(q) > 200:
         raise DomainError(
             "query_too_long", "q is limited to 200 characters.", fields={"q": q[:200]}
         )
     return ProviderFilters(
         specialty=_known(
-            Specialty, "slug", _param(params, "specialty"), "unknown_specialty", "specialty"
+            Specialty, "slug", parse_param(params, "specialty"), "unknown_specialty", "specialty"
         ),
-        state=parse_state(_param(params, "state")),
+        state=parse_state(parse_param(params, "state")),
         insurance=_known(
-            Insurance, "slug", _param(params, "insurance"), "unknown_insurance", "insurance"
+            Insurance, "slug", parse_param(params, "insurance"), "unknown_insurance", "insurance"
         ),
         language=_known(
-            Language, "code", _param(params, "language"), "unknown_language", "language"
+            Language, "code", parse_param(params, "language"), "unknown_language", "language"
         ),
         modality=modality,
         kind=kind,
@@ -151,9 +151,9 @@ def parse_slot_params(
     params: Mapping[str, Any], *, default_zone: str, today: datetime
 ) -> SlotQuery:
     """Validate tz, start, end (local dates, end inclusive), service and state."""
-    zone = get_zone(_param(params, "tz") or default_zone)
-    first = parse_date(_param(params, "start"), "start") or today.astimezone(zone).date()
-    last = parse_date(_param(params, "end"), "end") or first + timedelta(
+    zone = get_zone(parse_param(params, "tz") or default_zone)
+    first = parse_date(parse_param(params, "start"), "start") or today.astimezone(zone).date()
+    last = parse_date(parse_param(params, "end"), "end") or first + timedelta(
         days=DEFAULT_RANGE_DAYS - 1
     )
     if last < first:
@@ -170,8 +170,8 @@ def parse_slot_params(
         zone=zone,
         first=first,
         last=last,
-        service=_param(params, "service"),
-        state=parse_state(_param(params, "state")),
+        service=parse_param(params, "service"),
+        state=parse_state(parse_param(params, "state")),
     )
 
 

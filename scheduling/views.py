@@ -21,8 +21,10 @@ from scheduling.serializers import (
     ProviderCardSerializer,
     ProviderProfileSerializer,
     SlotSerializer,
+    parse_param,
     parse_search_params,
     parse_slot_params,
+    parse_state,
 )
 from scheduling.slots import renderer
 
@@ -86,16 +88,18 @@ class ProviderSlotsView(APIView):
         responses=SlotSerializer(many=True),
     )
     def get(self, request: Request, slug: str) -> Response:
-        provider = selectors.get_provider(slug)
+        params = request.query_params
+        provider, service, licensed = selectors.slot_target(
+            slug, parse_param(params, "service"), parse_state(parse_param(params, "state"))
+        )
         now = timezone.now()
-        query = parse_slot_params(request.query_params, default_zone=provider.timezone, today=now)
-        if query.state is not None and not selectors.is_licensed_in(provider, query.state):
+        query = parse_slot_params(params, default_zone=provider.timezone, today=now)
+        if not licensed:
             raise DomainError(
                 "not_licensed_in_state",
                 f"{provider.display_name} is not licensed to see patients in {query.state}.",
                 fields={"state": query.state},
             )
-        service = selectors.active_service(provider, query.service)
         if service is None:
             raise DomainError(
                 "unknown_service",
