@@ -77,16 +77,18 @@ def provider_for_feed_token(token: object) -> Provider | None:
     if not isinstance(token, str) or not token or len(token) > _MAX_TOKEN_LENGTH:
         return None
     digest = hash_token(token)
-    horizon = (
-        Service.objects.filter(provider=OuterRef("pk"), is_active=True)
-        .order_by()
-        .values("provider")
-        .annotate(longest=Max("horizon_days"))
-        .values("longest")
-    )
+    services = Service.objects.filter(provider=OuterRef("pk")).order_by().values("provider")
     provider = (
         Provider.objects.filter(feed_token_hash=digest)
-        .annotate(feed_horizon_days=Subquery(horizon))
+        .annotate(
+            feed_horizon_days=Subquery(
+                services.filter(is_active=True)
+                .annotate(longest=Max("horizon_days"))
+                .values("longest")
+            ),
+            # Group summaries show capacities: part of the fingerprint, read here cheaply.
+            feed_capacities=Subquery(services.annotate(seats=Sum("capacity")).values("seats")),
+        )
         .first()
     )
     if provider is None or not token_matches(token, provider.feed_token_hash):
@@ -148,7 +150,6 @@ def feed_state(provider: Provider, now: datetime | None = None) -> FeedState:
         changed=Max("updated_at"),
         sequences=Sum("sequence"),
         people=Max("patient__updated_at"),
-        seats=Sum("service__capacity"),
     )
     material = "|".join(
         str(part)
@@ -165,7 +166,7 @@ def feed_state(provider: Provider, now: datetime | None = None) -> FeedState:
             agg["changed"] and agg["changed"].isoformat(),
             agg["sequences"],
             agg["people"] and agg["people"].isoformat(),
-            agg["seats"],
+            getattr(provider, "feed_capacities", None),
             settings.PUBLIC_BASE_URL,
             settings.VIDEO_ROOM_BASE_URL,
         )

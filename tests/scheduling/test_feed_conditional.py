@@ -187,3 +187,15 @@ def test_the_feed_takes_the_same_number_of_queries_for_any_number_of_appointment
         AppointmentFactory(service=group, start=datetime(2026, 12, day, 16, tzinfo=NY))
     assert count() == 3
     assert count(cached=True) == 2
+
+
+def test_the_etag_changes_when_a_groups_capacity_changes(client, feed) -> None:  # noqa: ANN001
+    provider, *_, path = feed
+    group = ServiceFactory(provider=provider, capacity=4)
+    AppointmentFactory(service=group, start=datetime(2026, 12, 9, 16, tzinfo=NY))
+    etag = _etag(client, path)
+    group.capacity = 6
+    group.save()
+    response = client.get(path, HTTP_IF_NONE_MATCH=etag)
+    assert response.status_code == 200
+    assert b"1 of 6 seats taken" in response.content
