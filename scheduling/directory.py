@@ -99,6 +99,7 @@ SERVICE_NUMBERS: dict[str, tuple[int, int]] = {
     "capacity": (1, 200),
     "late_cancel_hours": (0, 720),
 }
+BATCH = 500
 MAX_LENGTHS = {"name": 160, "credentials": 120, "bio": 5000, "email": 254, "note": 200}
 
 # Readable names for vocabulary rows the importer creates; anything else is title-cased.
@@ -788,78 +789,128 @@ def _ensure_vocabulary(specs: list[ProviderSpec], summary: ImportSummary) -> dic
 
 
 def _write(specs: list[ProviderSpec]) -> ImportSummary:
+    """Upsert in a fixed number of queries, plus one UPDATE per provider or service changed."""
     summary = ImportSummary()
     vocab = _ensure_vocabulary(specs, summary)
-    existing = {
-        p.slug: p
-        for p in Provider.objects.select_for_update().filter(slug__in=[s.slug for s in specs])
-    }
+    slugs = [spec.slug for spec in specs]
+    existing = {p.slug: p for p in Provider.objects.select_for_update().filter(slug__in=slugs)}
+    created: list[Provider] = []
     for spec in specs:
         provider = existing.get(spec.slug)
         if provider is None:
-            provider = Provider(slug=spec.slug)
-            summary.providers_created += 1
-        else:
-            summary.providers_updated += 1
-        for key, value in spec.values.items():
-            setattr(provider, key, value)
-        provider.save()
+            created.append(Provider(slug=spec.slug, **spec.values))
+        elif changed := _apply(provider, spec.values):
+            # One UPDATE per changed row: bulk_update's CASE expressions cost far more.
+            provider.save(update_fields=[*changed, "updated_at"])
+    Provider.objects.bulk_create(created, batch_size=BATCH)
+    summary.providers_created = len(created)
+    summary.providers_updated = len(specs) - len(created)
+    ids = dict(Provider.objects.filter(slug__in=slugs).values_list("slug", "pk"))
 
-        _replace_licenses(provider, spec.licensed_states)
-        if spec.specialties is not None:
-            provider.specialties.set([vocab["specialties"][s] for s in spec.specialties])
-        if spec.insurance is not None:
-            provider.insurance.set([vocab["insurance"][s] for s in spec.insurance])
-        if spec.languages is not None:
-            provider.languages.set([vocab["languages"][code] for code in spec.languages])
-        if spec.services is not None:
-            _upsert_services(provider, spec.services, summary)
-        if spec.weekly_hours is not None:
-            provider.weekly_hours.all().delete()
-            WeeklyHours.objects.bulk_create(
-                WeeklyHours(provider=provider, weekday=day, start=start, end=end)
-                for day, start, end in spec.weekly_hours
-            )
-        if spec.overrides is not None:
-            provider.overrides.all().delete()
-            DateOverride.objects.bulk_create(
-                DateOverride(provider=provider, date=day, windows=windows)
-                for day, windows in spec.overrides
-            )
-        if spec.time_off is not None:
-            provider.time_off.all().delete()
-            TimeOff.objects.bulk_create(
-                TimeOff(provider=provider, start=start, end=end, note=note)
-                for start, end, note in spec.time_off
-            )
+    _replace_rows(
+        ProviderLicense,
+        [ids[spec.slug] for spec in specs],
+        [
+            ProviderLicense(provider_id=ids[spec.slug], state=state)
+            for spec in specs
+            for state in spec.licensed_states
+        ],
+    )
+    for attr, target in (
+        ("specialties", "specialty_id"),
+        ("insurance", "insurance_id"),
+        ("languages", "language_id"),
+    ):
+        through = getattr(Provider, attr).through
+        chosen = [(ids[spec.slug], getattr(spec, attr)) for spec in specs]
+        chosen = [(pk, codes) for pk, codes in chosen if codes is not None]
+        _replace_rows(
+            through,
+            [pk for pk, _ in chosen],
+            [
+                through(provider_id=pk, **{target: vocab[attr][code]})
+                for pk, codes in chosen
+                for code in codes
+            ],
+        )
+    _upsert_services(specs, ids, summary)
+
+    listed = [spec for spec in specs if spec.weekly_hours is not None]
+    _replace_rows(
+        WeeklyHours,
+        [ids[spec.slug] for spec in listed],
+        [
+            WeeklyHours(provider_id=ids[spec.slug], weekday=day, start=start, end=end)
+            for spec in listed
+            for day, start, end in spec.weekly_hours or ()
+        ],
+    )
+    listed = [spec for spec in specs if spec.overrides is not None]
+    _replace_rows(
+        DateOverride,
+        [ids[spec.slug] for spec in listed],
+        [
+            DateOverride(provider_id=ids[spec.slug], date=day, windows=windows)
+            for spec in listed
+            for day, windows in spec.overrides or ()
+        ],
+    )
+    listed = [spec for spec in specs if spec.time_off is not None]
+    _replace_rows(
+        TimeOff,
+        [ids[spec.slug] for spec in listed],
+        [
+            TimeOff(provider_id=ids[spec.slug], start=start, end=end, note=note)
+            for spec in listed
+            for start, end, note in spec.time_off or ()
+        ],
+    )
     return summary
 
 
-def _replace_licenses(provider: Provider, states: list[str]) -> None:
-    stored = set(provider.licenses.values_list("state", flat=True))
-    provider.licenses.exclude(state__in=states).delete()
-    ProviderLicense.objects.bulk_create(
-        ProviderLicense(provider=provider, state=state) for state in states if state not in stored
-    )
+def _apply(obj: Any, values: dict[str, Any]) -> list[str]:
+    """Set the values that differ on `obj`; return the names of the fields changed."""
+    changed = [key for key, value in values.items() if getattr(obj, key) != value]
+    for key in changed:
+        setattr(obj, key, values[key])
+    return changed
+
+
+def _replace_rows(model: Any, provider_ids: list[int], rows: list[Any]) -> None:
+    """Delete the providers' rows of `model`, then insert `rows` (a list in the file replaces)."""
+    if provider_ids:
+        model.objects.filter(provider_id__in=provider_ids).delete()
+    model.objects.bulk_create(rows, batch_size=BATCH)
 
 
 def _upsert_services(
-    provider: Provider, services: list[ServiceSpec], summary: ImportSummary
+    specs: list[ProviderSpec], ids: dict[str, int], summary: ImportSummary
 ) -> None:
-    stored = {s.slug: s for s in provider.services.all()}
-    for spec in services:
-        service = stored.get(spec.slug)
-        if service is None:
-            service = Service(provider=provider, slug=spec.slug)
-            summary.services_created += 1
-        else:
-            summary.services_updated += 1
-        for key, value in spec.values.items():
-            setattr(service, key, value)
-        service.position = spec.position
-        service.is_active = True
-        service.save()
-    listed = {spec.slug for spec in services}
-    summary.services_deactivated += (
-        provider.services.filter(is_active=True).exclude(slug__in=listed).update(is_active=False)
-    )
+    listed = [spec for spec in specs if spec.services is not None]
+    provider_ids = [ids[spec.slug] for spec in listed]
+    stored = {
+        (s.provider_id, s.slug): s
+        for s in Service.objects.select_for_update().filter(provider_id__in=provider_ids)
+    }
+    created: list[Service] = []
+    updated = 0
+    keep: set[tuple[int, str]] = set()
+    for spec in listed:
+        provider_id = ids[spec.slug]
+        for item in spec.services or ():
+            keep.add((provider_id, item.slug))
+            values = {**item.values, "position": item.position, "is_active": True}
+            service = stored.get((provider_id, item.slug))
+            if service is None:
+                created.append(Service(provider_id=provider_id, slug=item.slug, **values))
+                continue
+            updated += 1
+            if changed := _apply(service, values):
+                service.save(update_fields=changed)
+    Service.objects.bulk_create(created, batch_size=BATCH)
+    # Deactivated, never deleted: appointments reference services.
+    retired = [s.pk for key, s in stored.items() if key not in keep and s.is_active]
+    Service.objects.filter(pk__in=retired).update(is_active=False)
+    summary.services_created = len(created)
+    summary.services_updated = updated
+    summary.services_deactivated = len(retired)

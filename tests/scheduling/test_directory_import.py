@@ -190,3 +190,35 @@ def test_the_summary_reads_as_a_sentence():
         "Imported 2 providers (2 created, 0 updated); services: 2 created, 0 updated, "
         "0 deactivated; new vocabulary: 3 specialties, 2 insurance plans, 2 languages."
     )
+
+
+def _queries_to_import(count: int, prefix: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    doc = document(*(provider(slug=f"{prefix}-{n}") for n in range(count)))
+    with CaptureQueriesContext(connection) as queries:
+        import_directory(document=doc)
+    return len(queries)
+
+
+def test_the_number_of_queries_does_not_grow_with_the_number_of_providers():
+    _queries_to_import(1, "warm")  # creates the vocabulary, which costs its own inserts
+    assert _queries_to_import(2, "small") == _queries_to_import(20, "large")
+
+
+def test_reimporting_an_unchanged_file_takes_the_same_queries_whatever_the_size():
+    _queries_to_import(2, "small")
+    _queries_to_import(20, "large")
+    assert _queries_to_import(2, "small") == _queries_to_import(20, "large")
+
+
+def test_a_changed_field_is_written_and_bumps_updated_at():
+    import_directory(document=document(provider()))
+    before = Provider.objects.get().updated_at
+    dana = provider(accepting_new_patients=False)
+    dana["services"][0]["capacity"] = 8
+    import_directory(document=document(dana))
+    stored = Provider.objects.get()
+    assert stored.accepting_new_patients is False and stored.updated_at > before
+    assert Service.objects.get().capacity == 8
