@@ -15,7 +15,8 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import QuerySet, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from common.timezones import get_zone
@@ -114,9 +115,32 @@ def _use_native_timestamps(raw_cursor: Any) -> None:
     adapters.register_loader("timestamptz", TimestamptzLoader)
 
 
-def _aware(value: datetime) -> datetime:
-    # Backends without time zone support (SQLite) hand back naive UTC.
+def _as_text(queryset: QuerySet[Any], *names: str) -> tuple[QuerySet[Any], list[str]]:
+    """On SQLite, read these columns as text: its per-value converters are the slow part."""
+    if connections[queryset.db].vendor != "sqlite":
+        return queryset, list(names)
+    casts = {f"text_{name}": Cast(name, output_field=TextField()) for name in names}
+    return queryset.annotate(**casts), list(casts)
+
+
+def _aware(value: datetime | str) -> datetime:
+    # SQLite hands back naive UTC as text (see _as_text); parsing it with the offset
+    # appended is several times cheaper than replace(tzinfo=...).
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value + "+00:00")
+        except ValueError:  # already carries an offset
+            value = datetime.fromisoformat(value)
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _clock(value: time | str, _seen: dict[str, time] = {}) -> time:  # noqa: B006 - a cache
+    if not isinstance(value, str):
+        return value
+    found = _seen.get(value)
+    if found is None:
+        found = _seen[value] = time.fromisoformat(value)
+    return found
 
 
 def load_times(
@@ -132,13 +156,12 @@ def load_times(
     if not ids:
         return found
     # order_by() drops the models' default orderings, which join the provider table.
-    rows: Iterable[Any] = _fetch(
-        WeeklyHours.objects.filter(provider_id__in=ids)
-        .order_by()
-        .values_list("provider_id", "weekday", "start", "end")
+    hours, names = _as_text(
+        WeeklyHours.objects.filter(provider_id__in=ids).order_by(), "start", "end"
     )
+    rows: Iterable[Any] = _fetch(hours.values_list("provider_id", "weekday", *names))
     for pid, weekday, w_start, w_end in rows:
-        found[pid].weekly[weekday].append((w_start, w_end))
+        found[pid].weekly[weekday].append((_clock(w_start), _clock(w_end)))
     # Local dates differ from UTC dates by less than a day in any zone.
     rows = (
         DateOverride.objects.filter(
@@ -154,11 +177,12 @@ def load_times(
             found[pid].overrides[day] = parse_windows(windows)
         except ValueError:
             found[pid].overrides[day] = []  # an unreadable override closes the day, never opens it
-    rows = _fetch(
-        TimeOff.objects.filter(provider_id__in=ids, end__gt=start, start__lt=end)
-        .order_by()
-        .values_list("provider_id", "start", "end")
+    time_off, names = _as_text(
+        TimeOff.objects.filter(provider_id__in=ids, end__gt=start, start__lt=end).order_by(),
+        "start",
+        "end",
     )
+    rows = _fetch(time_off.values_list("provider_id", *names))
     for pid, off_start, off_end in rows:
         found[pid].time_off.append((_aware(off_start), _aware(off_end)))
     # Status is checked here rather than in SQL: with it, SQLite's planner picks the status
@@ -168,11 +192,8 @@ def load_times(
     ).order_by()
     if exclude_appointment_id is not None:
         appointments = appointments.exclude(pk=exclude_appointment_id)
-    rows = _fetch(
-        appointments.values_list(
-            "provider_id", "service_id", "start", "blocked_start", "blocked_end", "status"
-        )
-    )
+    appointments, names = _as_text(appointments, "start", "blocked_start", "blocked_end")
+    rows = _fetch(appointments.values_list("provider_id", "service_id", *names, "status"))
     active = {str(status) for status in ACTIVE_STATUSES}
     for pid, sid, appt_start, blocked_start, blocked_end, status in rows:
         if status in active:
