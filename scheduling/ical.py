@@ -90,7 +90,9 @@ def invite_content_type(method: str) -> str:
 
 
 def invite_filename(appointment: Appointment) -> str:
-    return f"appointment-{appointment.start:%Y%m%d}.ics"
+    """appointment-YYYYMMDD.ics, dated as the patient's calendar shows it."""
+    local = appointment.start.astimezone(_local_zone(appointment.patient.timezone)[0])
+    return f"appointment-{local:%Y%m%d}.ics"
 
 
 def param_text(text: str) -> str:

@@ -306,3 +306,10 @@ def test_google_calendar_link_is_discreet_and_carries_utc_times() -> None:
     assert appointment.video_url in query["details"][0]
     assert not CLINICAL.search(url.lower().replace("%20", " "))
     assert manage_token(appointment) not in url
+
+
+def test_the_download_is_named_after_the_patients_local_date(client) -> None:  # noqa: ANN001
+    # 02:00 UTC on the 9th is still the evening of the 8th in New York.
+    appointment = _appointment(start=datetime(2026, 12, 9, 2, 0, tzinfo=UTC))
+    response = client.get(_invite_url(appointment, manage_token(appointment)))
+    assert response["Content-Disposition"] == 'attachment; filename="appointment-20261208.ics"'
