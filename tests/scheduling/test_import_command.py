@@ -65,3 +65,11 @@ def test_a_valid_file_is_imported_and_summarised(tmp_path: Path):
     assert "Imported 2 providers (2 created, 0 updated)" in out
     assert err == ""
     assert Provider.objects.count() == 2
+
+
+def test_the_shipped_example_file_imports_cleanly():
+    from django.conf import settings
+
+    out, _ = run(str(settings.BASE_DIR / "scheduling" / "demo" / "example_directory.json"))
+    assert "Imported 3 providers (3 created, 0 updated)" in out
+    assert Provider.objects.get(slug="rosa-delgado").services.get().capacity == 12
