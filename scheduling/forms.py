@@ -252,11 +252,11 @@ class DateOverrideForm(forms.Form):
 
 class TimeOffForm(forms.Form):
     start = forms.DateTimeField(
-        label="From",
+        label="Time off starts",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     end = forms.DateTimeField(
-        label="Until",
+        label="Time off ends",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     note = forms.CharField(label="Note (only you see it)", required=False, max_length=200)

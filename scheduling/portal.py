@@ -209,10 +209,11 @@ def _availability_context(provider: Provider, now: datetime, **forms: Any) -> di
         "weekly_hours": list(provider.weekly_hours.all()),
         "overrides": list(provider.overrides.filter(date__gte=today)),
         "time_off": list(provider.time_off.filter(end__gt=now)),
-        "hours_form": forms.get("hours_form") or WeeklyHoursForm(provider=provider),
+        "hours_form": forms.get("hours_form") or WeeklyHoursForm(provider=provider, prefix="hours"),
         "override_form": forms.get("override_form")
-        or DateOverrideForm(provider=provider, today=today),
-        "time_off_form": forms.get("time_off_form") or TimeOffForm(provider=provider, now=now),
+        or DateOverrideForm(provider=provider, today=today, prefix="override"),
+        "time_off_form": forms.get("time_off_form")
+        or TimeOffForm(provider=provider, now=now, prefix="off"),
         "nav": "availability",
     }
 
@@ -237,7 +238,7 @@ def _invalid(request: HttpRequest, provider: Provider, now: datetime, **forms: A
 @require_POST
 @provider_required
 def add_hours(request: HttpRequest, provider: Provider) -> HttpResponse:
-    form = WeeklyHoursForm(request.POST, provider=provider)
+    form = WeeklyHoursForm(request.POST, provider=provider, prefix="hours")
     if not form.is_valid():
         return _invalid(request, provider, timezone.now(), hours_form=form)
     form.save()
@@ -249,7 +250,7 @@ def add_hours(request: HttpRequest, provider: Provider) -> HttpResponse:
 def add_override(request: HttpRequest, provider: Provider) -> HttpResponse:
     now = timezone.now()
     today = now.astimezone(_zone(provider)).date()
-    form = DateOverrideForm(request.POST, provider=provider, today=today)
+    form = DateOverrideForm(request.POST, provider=provider, today=today, prefix="override")
     if not form.is_valid():
         return _invalid(request, provider, now, override_form=form)
     override = form.save()
@@ -261,7 +262,7 @@ def add_override(request: HttpRequest, provider: Provider) -> HttpResponse:
 @provider_required
 def add_time_off(request: HttpRequest, provider: Provider) -> HttpResponse:
     now = timezone.now()
-    form = TimeOffForm(request.POST, provider=provider, now=now)
+    form = TimeOffForm(request.POST, provider=provider, now=now, prefix="off")
     if not form.is_valid():
         return _invalid(request, provider, now, time_off_form=form)
     time_off = form.save()

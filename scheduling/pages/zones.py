@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 from django.http import HttpRequest, HttpResponse
@@ -78,7 +79,7 @@ def visitor_zone(request: HttpRequest, *, state: str = "") -> VisitorZone:
     chosen = request.GET.get("tz") or request.POST.get("tz") or ""
     if is_timezone(chosen):
         return VisitorZone(chosen, "chosen")
-    cookie = request.COOKIES.get(TZ_COOKIE, "")
+    cookie = unquote(request.COOKIES.get(TZ_COOKIE, ""))
     if is_timezone(cookie):
         return VisitorZone(cookie, "browser")
     return VisitorZone(STATE_ZONES.get(state, FALLBACK_ZONE), "default")

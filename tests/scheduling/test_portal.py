@@ -92,7 +92,8 @@ def test_an_unknown_attendance_status_is_refused(portal, service):
 def test_hours_that_end_before_they_start_are_refused_next_to_the_field(portal, provider):
     before = WeeklyHours.objects.count()
     response = portal.post(
-        "/portal/availability/hours/", {"weekday": 5, "start": "12:00", "end": "09:00"}
+        "/portal/availability/hours/",
+        {"hours-weekday": 5, "hours-start": "12:00", "hours-end": "09:00"},
     )
     assert response.status_code == 400
     assert "The end must be after the start." in response.text
@@ -101,7 +102,8 @@ def test_hours_that_end_before_they_start_are_refused_next_to_the_field(portal, 
 
 def test_hours_overlapping_existing_hours_are_refused(portal, provider):
     response = portal.post(
-        "/portal/availability/hours/", {"weekday": 0, "start": "16:00", "end": "18:00"}
+        "/portal/availability/hours/",
+        {"hours-weekday": 0, "hours-start": "16:00", "hours-end": "18:00"},
     )
     assert response.status_code == 400
     assert "overlap hours you already have" in response.text
@@ -109,7 +111,8 @@ def test_hours_overlapping_existing_hours_are_refused(portal, provider):
 
 def test_an_override_with_unreadable_hours_is_refused(portal, provider):
     response = portal.post(
-        "/portal/availability/overrides/", {"date": "2026-03-10", "windows": "nine to noon"}
+        "/portal/availability/overrides/",
+        {"override-date": "2026-03-10", "override-windows": "nine to noon"},
     )
     assert response.status_code == 400
     assert "is not like 10:00-12:00" in response.text
@@ -117,7 +120,7 @@ def test_an_override_with_unreadable_hours_is_refused(portal, provider):
 
 
 def test_an_override_in_the_past_is_refused(portal, provider):
-    response = portal.post("/portal/availability/overrides/", {"date": "2026-03-01"})
+    response = portal.post("/portal/availability/overrides/", {"override-date": "2026-03-01"})
     assert response.status_code == 400
     assert "Choose today or a later date." in response.text
 
@@ -125,7 +128,7 @@ def test_an_override_in_the_past_is_refused(portal, provider):
 def test_time_off_that_ends_before_it_starts_is_refused(portal, provider):
     response = portal.post(
         "/portal/availability/time-off/",
-        {"start": "2026-03-10T12:00", "end": "2026-03-10T09:00"},
+        {"off-start": "2026-03-10T12:00", "off-end": "2026-03-10T09:00"},
     )
     assert response.status_code == 400
     assert "The end must be after the start." in response.text
@@ -197,9 +200,7 @@ def test_a_visit_can_be_marked_attended_or_no_show_after_it_starts(portal, servi
     with time_machine.travel(WED_10 + timedelta(hours=1), tick=False):
         page = portal.get(f"/portal/appointments/{appointment.pk}/").text
         assert "Mark attended" in page
-        portal.post(
-            f"/portal/appointments/{appointment.pk}/attendance/", {"status": "no_show"}
-        )
+        portal.post(f"/portal/appointments/{appointment.pk}/attendance/", {"status": "no_show"})
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.NO_SHOW
 
@@ -240,7 +241,8 @@ def test_the_appointment_page_shows_its_notification_history(portal, service):
 
 def test_weekly_hours_are_added_and_removed(portal, provider):
     response = portal.post(
-        "/portal/availability/hours/", {"weekday": 5, "start": "10:00", "end": "13:00"}
+        "/portal/availability/hours/",
+        {"hours-weekday": 5, "hours-start": "10:00", "hours-end": "13:00"},
     )
     assert response.status_code == 302
     added = WeeklyHours.objects.get(provider=provider, weekday=5)
@@ -251,10 +253,13 @@ def test_weekly_hours_are_added_and_removed(portal, provider):
 
 def test_a_date_override_sets_hours_or_closes_the_day(portal, provider):
     portal.post(
-        "/portal/availability/overrides/", {"date": "2026-03-10", "windows": "10:00-12:00"}
+        "/portal/availability/overrides/",
+        {"override-date": "2026-03-10", "override-windows": "10:00-12:00"},
     )
     assert DateOverride.objects.get().windows == [{"start": "10:00", "end": "12:00"}]
-    portal.post("/portal/availability/overrides/", {"date": "2026-03-10", "windows": ""})
+    portal.post(
+        "/portal/availability/overrides/", {"override-date": "2026-03-10", "override-windows": ""}
+    )
     assert DateOverride.objects.get().windows == []
     assert "closed" in portal.get("/portal/availability/").text
 
@@ -265,7 +270,7 @@ def test_time_off_is_read_in_the_providers_zone_and_warns_about_booked_visits(
     make_appointment(service, WED_10)
     response = portal.post(
         "/portal/availability/time-off/",
-        {"start": "2026-03-04T00:00", "end": "2026-03-05T00:00", "note": "Away"},
+        {"off-start": "2026-03-04T00:00", "off-end": "2026-03-05T00:00", "off-note": "Away"},
         follow=True,
     )
     time_off = TimeOff.objects.get()

@@ -22,8 +22,10 @@
       if (sessionStorage.getItem(guard) === zone) return; // the server refused it: do not loop
       sessionStorage.setItem(guard, zone);
     } catch (e) { /* storage blocked: the cookie check below still prevents a loop */ }
-    if (document.cookie.indexOf(TZ_COOKIE + "=" + encodeURIComponent(zone)) !== -1) return;
-    document.cookie = TZ_COOKIE + "=" + encodeURIComponent(zone) + "; path=/; max-age=31536000; SameSite=Lax";
+    // IANA names are letters, digits, "/", "_", "-" and "+": all allowed in a cookie as-is.
+    if (!/^[A-Za-z0-9_+\/-]+$/.test(zone)) return;
+    if (document.cookie.indexOf(TZ_COOKIE + "=" + zone) !== -1) return;
+    document.cookie = TZ_COOKIE + "=" + zone + "; path=/; max-age=31536000; SameSite=Lax";
     window.location.replace(window.location.href);
   }
 

@@ -1,0 +1,304 @@
+"""The patient and provider journeys in a real browser (Debian's chromium) on a live server.
+
+Every page visited is scanned with axe-core (serious or critical findings fail the test) and
+photographed phone-sized and desktop-sized under test-output/screenshots/<journey>/.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import Browser, Page, expect
+
+from referrals.models import ReferralStatus
+from scheduling.models import Appointment, AppointmentStatus
+from tests.factories import LanguageFactory, ProviderFactory, ServiceFactory, UserFactory
+from tests.integration.browser_support import (  # noqa: F401 - the fixture is used by name
+    Journey,
+    browser,
+    new_context,
+)
+from tests.scheduling.referral_helpers import offer_referral
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.integration,
+    pytest.mark.django_db(transaction=True),
+]
+
+EVERY_DAY = [(d, "09:00", "17:00") for d in range(7)]
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def service():
+    english = LanguageFactory(code="en", name="English")
+    provider = ProviderFactory(
+        slug="dana-whitfield",
+        name="Dana Whitfield",
+        credentials="LCSW, CADC",
+        states=["NY", "NJ"],
+        hours=EVERY_DAY,
+        bio="I work with adults and families, by video or phone.",
+    )
+    provider.languages.add(english)
+    return ServiceFactory(provider=provider, slug="intake", name="First visit", duration_minutes=50)
+
+
+def first_slot(page: Page) -> tuple[str, str]:
+    """(href, accessible name) of the first free time on the picker."""
+    link = page.locator(".slots a").first
+    return link.get_attribute("href") or "", link.get_attribute("aria-label") or ""
+
+
+def fill_booking_form(page: Page, *, name: str, phone: str) -> None:
+    page.get_by_label("Your name").fill(name)
+    page.get_by_label("Mobile phone number").fill(phone)
+    page.get_by_label("Email (optional)").fill("alex@example.net")
+    page.get_by_label(re.compile("text me about this appointment")).check()
+
+
+def test_find_book_confirm_manage_reschedule_and_cancel(live_server, browser: Browser, service):
+    journey = Journey("patient-books-moves-cancels")
+    context = new_context(browser, timezone_id="America/New_York")
+    page = context.new_page()
+
+    page.goto(live_server.url + "/")
+    expect(page.get_by_label("Where are you located?")).to_be_visible()
+    journey.check(page, "find help")
+
+    page.get_by_label("Where are you located?").select_option("NY")
+    page.get_by_role("button", name="Show who can see me").click()
+    expect(page.get_by_text("1 provider can see people in New York")).to_be_visible()
+    expect(page.get_by_text("Next opening:")).to_be_visible()
+    journey.check(page, "search results")
+
+    page.get_by_role("link", name="See times with Dana Whitfield").click()
+    expect(page.get_by_role("heading", name=re.compile("^Week of"))).to_be_visible()
+    expect(page.get_by_label("Times are shown in")).to_have_value("America/New_York")
+    journey.check(page, "provider page and picker")
+
+    href, when = first_slot(page)
+    page.locator(".slots a").first.click()
+    expect(page.get_by_text(when)).to_be_visible()
+    journey.check(page, "booking form")
+
+    # Errors appear next to their fields, and nothing is booked.
+    page.get_by_role("button", name="Book this time").click()
+    expect(page.get_by_text("Enter your name.")).to_be_visible()
+    journey.check(page, "booking form with errors")
+    assert Appointment.objects.count() == 0
+
+    fill_booking_form(page, name="Alex Rivera", phone="212-555-0142")
+    page.get_by_role("button", name="Book this time").click()
+    expect(page.get_by_text("You’re booked.")).to_be_visible()
+    expect(page.get_by_role("heading", name=when)).to_be_visible()
+    expect(page.get_by_role("link", name=re.compile("Video visit link"))).to_be_visible()
+    expect(page.get_by_role("link", name=re.compile("Download calendar file"))).to_be_visible()
+    expect(page.get_by_role("link", name=re.compile("Add to Google Calendar"))).to_be_visible()
+    journey.check(page, "confirmation")
+    appointment = Appointment.objects.get()
+    assert appointment.patient.sms_consent is True
+
+    page.get_by_role("link", name="See or change this appointment").click()
+    expect(page.get_by_role("heading", name="Your appointment")).to_be_visible()
+    journey.check(page, "manage page")
+
+    page.get_by_role("link", name="Choose a new time").click()
+    expect(page.get_by_role("heading", name="Choose a new time")).to_be_visible()
+    journey.check(page, "reschedule picker")
+    later = page.locator(".slots a").nth(3)
+    new_when = later.get_attribute("aria-label") or ""
+    later.click()
+    expect(page.get_by_text(new_when)).to_be_visible()
+    journey.check(page, "confirm the move")
+    page.get_by_role("button", name="Move my appointment").click()
+    expect(page.get_by_text("Your appointment is moved.")).to_be_visible()
+    expect(page.get_by_text(new_when)).to_be_visible()
+    journey.check(page, "moved")
+    appointment.refresh_from_db()
+    assert appointment.sequence == 1
+
+    page.get_by_label("Reason (optional)").fill("My work shift changed")
+    page.get_by_role("button", name="Cancel my appointment").click()
+    expect(page.get_by_text("Your appointment is cancelled.")).to_be_visible()
+    expect(page.get_by_role("link", name=re.compile("Book a new time"))).to_be_visible()
+    journey.check(page, "cancelled")
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.CANCELLED
+    assert appointment.cancel_reason == "My work shift changed"
+    context.close()
+
+
+def test_a_slot_taken_by_someone_else_between_picking_and_submitting(
+    live_server, browser: Browser, service
+):
+    journey = Journey("slot-taken-meanwhile")
+    slow, quick = new_context(browser), new_context(browser)
+    slow_page, quick_page = slow.new_page(), quick.new_page()
+    picker = f"{live_server.url}/providers/{service.provider.slug}/?state=NY"
+
+    slow_page.goto(picker)
+    href, when = first_slot(slow_page)
+    slow_page.locator(".slots a").first.click()
+    fill_booking_form(slow_page, name="Sam Slow", phone="212-555-0101")
+    journey.check(slow_page, "form filled slowly")
+
+    quick_page.goto(live_server.url + href)
+    fill_booking_form(quick_page, name="Quinn Quick", phone="212-555-0102")
+    quick_page.get_by_role("button", name="Book this time").click()
+    expect(quick_page.get_by_text("You’re booked.")).to_be_visible()
+
+    slow_page.get_by_role("button", name="Book this time").click()
+    expect(slow_page.get_by_text("Someone else just booked that time")).to_be_visible()
+    expect(slow_page.get_by_role("heading", name="Choose a time")).to_be_visible()
+    expect(slow_page.locator(f'.slots a[aria-label="{when}"]')).to_have_count(0)
+    journey.check(slow_page, "back at the picker with a message")
+    assert Appointment.objects.get().patient.name == "Quinn Quick"
+    slow.close()
+    quick.close()
+
+
+def test_a_visitor_in_another_time_zone_sees_times_in_their_zone(
+    live_server, browser: Browser, service
+):
+    journey = Journey("visitor-in-los-angeles")
+    context = new_context(browser, timezone_id="America/Los_Angeles")
+    page = context.new_page()
+    page.goto(f"{live_server.url}/providers/{service.provider.slug}/?state=NY")
+    # The page notices the browser's zone and shows Pacific time.
+    expect(page.get_by_label("Times are shown in")).to_have_value("America/Los_Angeles")
+    href, when = first_slot(page)
+    assert re.search(r", 6:00 AM P[SD]T$", when), when  # 09:00 in New York
+    journey.check(page, "picker in pacific time")
+
+    page.locator(".slots a").first.click()
+    fill_booking_form(page, name="Lee Pacific", phone="310-555-0110")
+    page.get_by_role("button", name="Book this time").click()
+    expect(page.get_by_role("heading", name=when)).to_be_visible()
+    journey.check(page, "confirmation in pacific time")
+    assert Appointment.objects.get().patient.timezone == "America/Los_Angeles"
+
+    # The visitor can change the zone by hand.
+    page.goto(f"{live_server.url}/providers/{service.provider.slug}/?state=NY")
+    page.get_by_label("Times are shown in").select_option("America/Chicago")
+    expect(page.get_by_label("Times are shown in")).to_have_value("America/Chicago")
+    assert re.search(r"C[SD]T$", first_slot(page)[1])
+    journey.check(page, "picker after choosing central time")
+    context.close()
+
+
+def test_provider_adds_time_off_and_the_slot_disappears_for_patients(
+    live_server, browser: Browser, service
+):
+    journey = Journey("provider-time-off")
+    provider = service.provider
+    provider.user = UserFactory(username="dana", password=PASSWORD)
+    provider.save()
+    # Someone booked for the provider's schedule page to show.
+    patient_context = new_context(browser)
+    patient = patient_context.new_page()
+    picker = f"{live_server.url}/providers/{provider.slug}/?state=NY"
+    patient.goto(picker)
+    href, when = first_slot(patient)
+    start = Appointment._meta.get_field("start").to_python(
+        re.search(r"start=([^&]+)", href).group(1).replace("%3A", ":").replace("%2B", "+")
+    )
+
+    desk = browser.new_context(
+        viewport={"width": 1280, "height": 800}, timezone_id="America/New_York"
+    )
+    page = desk.new_page()
+    page.goto(live_server.url + "/portal/")
+    expect(page.get_by_role("heading", name="Provider log in")).to_be_visible()
+    journey.check(page, "login")
+    page.get_by_label("Username").fill("dana")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name=re.compile("schedule"))).to_be_visible()
+    journey.check(page, "portal schedule")
+
+    page.get_by_role("link", name="Hours").click()
+    journey.check(page, "hours and time off")
+    local = start.astimezone(provider_zone(provider))
+    page.get_by_label("Time off starts").fill(local.strftime("%Y-%m-%dT00:00"))
+    page.get_by_label("Time off ends").fill((local + timedelta(days=1)).strftime("%Y-%m-%dT00:00"))
+    page.get_by_role("button", name="Add time off").click()
+    expect(page.get_by_text("Time off added.")).to_be_visible()
+    journey.check(page, "time off added")
+
+    patient.goto(picker)
+    expect(patient.locator(f'.slots a[aria-label="{when}"]')).to_have_count(0)
+    journey.check(patient, "patient picker without the day off")
+
+    page.get_by_role("link", name="Calendar feed").click()
+    expect(page.locator("#feed-url")).to_contain_text("/calendar/")
+    journey.check(page, "calendar feed")
+    desk.close()
+    patient_context.close()
+
+
+def provider_zone(provider):
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(provider.timezone)
+
+
+def test_provider_confirms_a_request_and_records_attendance(live_server, browser: Browser):
+    journey = Journey("provider-visit-status")
+    provider = ProviderFactory(slug="pat-coach", name="Pat Coach", hours=EVERY_DAY)
+    provider.user = UserFactory(username="pat", password=PASSWORD)
+    provider.save()
+    service = ServiceFactory(provider=provider, slug="chat", requires_approval=True)
+    from tests.factories import AppointmentFactory
+
+    now = timezone.now()
+    requested = AppointmentFactory(
+        service=service, start=now + timedelta(days=2), status=AppointmentStatus.REQUESTED
+    )
+    past = AppointmentFactory(service=service, start=now - timedelta(hours=2))
+
+    page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    page.goto(live_server.url + "/accounts/login/")
+    page.get_by_label("Username").fill("pat")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_text("Requests waiting for you (1)")).to_be_visible()
+    page.goto(f"{live_server.url}/portal/appointments/{requested.pk}/")
+    journey.check(page, "a request")
+    page.get_by_role("button", name="Confirm this request").click()
+    expect(page.get_by_text("Confirmed. The patient is told.")).to_be_visible()
+    page.goto(f"{live_server.url}/portal/appointments/{past.pk}/")
+    page.get_by_role("button", name="Mark attended").click()
+    expect(page.get_by_text("Marked as attended.")).to_be_visible()
+    journey.check(page, "attended")
+    requested.refresh_from_db()
+    past.refresh_from_db()
+    assert (requested.status, past.status) == ("confirmed", "attended")
+
+
+def test_referral_link_booking_marks_the_referral_scheduled(live_server, browser: Browser, service):
+    journey = Journey("referral-link")
+    referral, token = offer_referral([service.provider], service="intake")
+    context = new_context(browser)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/r/{token}")
+    expect(page.get_by_role("heading", name=re.compile("pick a time"))).to_be_visible()
+    journey.check(page, "referral choices")
+    page.get_by_role("link", name="See times with Dana Whitfield").click()
+    journey.check(page, "referral picker")
+    page.locator(".slots a").first.click()
+    expect(page.get_by_label("Your name")).to_have_value("Riley Jordan")
+    journey.check(page, "referral booking form")
+    page.get_by_label(re.compile("text me about this appointment")).check()
+    page.get_by_role("button", name="Book this time").click()
+    expect(page.get_by_text("You’re booked.")).to_be_visible()
+    journey.check(page, "referral confirmation")
+    referral.refresh_from_db()
+    assert referral.status == ReferralStatus.SCHEDULED
+    page.goto(f"{live_server.url}/r/{token}")
+    expect(page.get_by_text("You already have an appointment")).to_be_visible()
+    context.close()
