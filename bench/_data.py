@@ -75,9 +75,11 @@ def setup_django(default_url: str = f"sqlite:///{DEFAULT_SQLITE}", *, fresh: boo
     # Persistent connections, as a production web process runs (the default 0 reconnects
     # on every request, which on PostgreSQL costs more than the request itself).
     os.environ.setdefault("DB_CONN_MAX_AGE", "600")
-    if url.startswith("sqlite:///") and fresh:
+    path = Path(url.removeprefix("sqlite:///"))
+    # Only a scratch file is ever deleted; a DATABASE_URL naming any other file is kept.
+    if fresh and url.startswith("sqlite:///") and path.parent == Path("/tmp"):
         for suffix in ("", "-wal", "-shm"):
-            Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
     if url.startswith(("postgres://", "postgresql://")):
         _create_postgres_database(url)
 

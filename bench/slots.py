@@ -48,10 +48,14 @@ def main() -> int:
     parser.add_argument("--providers", type=int, default=1000)
     parser.add_argument("--appointments", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=15)
-    parser.add_argument("--fresh", action="store_true", help="delete the SQLite file first")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the SQLite file of the last run instead of starting from a fresh one",
+    )
     args = parser.parse_args()
 
-    url = setup_django(fresh=args.fresh)
+    url = setup_django(fresh=not args.reuse)
 
     from datetime import datetime, timedelta
     from datetime import time as clock
