@@ -294,7 +294,7 @@ class AppointmentAdmin(admin.ModelAdmin):
 
     list_display = ["start", "provider", "service", "patient", "status", "modality"]
     list_filter = ["status", ("provider", admin.RelatedOnlyFieldListFilter), "start", "modality"]
-    list_select_related = ["provider", "service", "patient"]
+    list_select_related = ["provider", "service__provider", "patient"]
     search_fields = ["provider__name", "provider__slug", "patient__name", "patient__phone"]
     date_hierarchy = "start"
     ordering = ["-start"]

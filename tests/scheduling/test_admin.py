@@ -180,3 +180,35 @@ def test_overlapping_weekly_hours_are_refused_by_the_provider_form(
     assert page.status_code == 200  # the form again, with the error
     assert b"Windows overlap on mon." in page.content
     assert WeeklyHours.objects.filter(provider=dana).count() == 0
+
+
+def _changelist_queries(client: Client, url: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_the_appointment_list_takes_the_same_queries_for_more_rows(
+    operator: Client, directory: dict
+):
+    from datetime import timedelta
+
+    url = "/admin/scheduling/appointment/"
+    few = _changelist_queries(operator, url)
+    for day in range(1, 8):
+        AppointmentFactory(
+            service=ServiceFactory(provider=directory["other"]),
+            start=datetime(2026, 12, 7, 15, tzinfo=UTC) + timedelta(days=day),
+        )
+    assert _changelist_queries(operator, url) == few
+
+
+def test_the_provider_list_takes_the_same_queries_for_more_rows(operator: Client, directory: dict):
+    url = "/admin/scheduling/provider/"
+    few = _changelist_queries(operator, url)
+    for n in range(5):
+        ProviderFactory(slug=f"extra-{n}", states=["CA", "OR"])
+    assert _changelist_queries(operator, url) == few
