@@ -239,11 +239,20 @@ class Renderer:
         self._dates: dict[int, str] = {}
         self._clock: dict[int, str] = {}
         self._suffix: dict[int, str] = {}
+        self._seen: dict[int, str] = {}
 
     def __call__(self, instant: datetime) -> str:
         return self.from_us(_us(instant))
 
     def from_us(self, value: int) -> str:
+        text = self._seen.get(value)  # a slot's end is often a later slot's start
+        if text is None:
+            if len(self._seen) > 50_000:  # bounded, should one renderer live long
+                self._seen.clear()
+            text = self._seen[value] = self._format(value)
+        return text
+
+    def _format(self, value: int) -> str:
         utc_day = value // _DAY_US
         offset = self._day_offset.get(utc_day, -1)
         if offset == -1:
