@@ -49,6 +49,7 @@ class SeedResult:
     patients: int = 0
     appointments_created: int = 0
     appointments_moved: int = 0
+    appointments_removed: int = 0
     logins: list[tuple[str, str, str]] = field(default_factory=list)  # (role, user, password)
     api_token: str = ""
 
@@ -235,8 +236,16 @@ def _video_room(session_key: str) -> str:
     return secrets.token_urlsafe(16)
 
 
-def _write_bookings(bookings: list[_Booking], now: datetime, result: SeedResult) -> None:
-    existing = {a.id: a for a in Appointment.objects.filter(id__in=[b.id for b in bookings])}
+def _write_bookings(
+    bookings: list[_Booking], providers: list[Provider], now: datetime, result: SeedResult
+) -> None:
+    planned = {b.id for b in bookings}
+    demo = Appointment.objects.filter(id__in=[i for p in providers for i in _demo_ids(p)])
+    # Demo bookings today's plan no longer has go, so reruns on later days never pile up rows.
+    result.appointments_removed = (
+        demo.exclude(id__in=planned).delete()[1].get(Appointment._meta.label, 0)
+    )
+    existing = {a.id: a for a in Appointment.objects.filter(id__in=planned)}
     # Park the old demo rows first: on PostgreSQL the exclusion constraint checks every
     # UPDATE, and a row moving into a slot another demo row is about to leave would clash.
     Appointment.objects.filter(id__in=list(existing)).update(status=AppointmentStatus.CANCELLED)
@@ -344,7 +353,7 @@ def seed_demo(*, now: datetime | None = None, with_logins: bool | None = None) -
     )
     patients = _patients(random.Random(SEED + 2), now)  # noqa: S311 - reproducible demo
     result.patients = sum(len(group) for group in patients.values())
-    _write_bookings(_plan_bookings(providers, patients, now), now, result)
+    _write_bookings(_plan_bookings(providers, patients, now), providers, now, result)
 
     if settings.DEBUG if with_logins is None else with_logins:
         _logins(result)

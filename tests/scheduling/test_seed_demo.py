@@ -83,6 +83,7 @@ def test_the_second_run_updates_instead_of_creating(seeded: dict):
     assert second.directory.providers_created == 0
     assert second.directory.providers_updated == seeded["after_first"]["Provider"]
     assert (second.appointments_created, second.appointments_moved) == (0, 0)
+    assert second.appointments_removed == 0
 
 
 def test_the_directory_has_forty_providers_of_every_kind(seeded: dict):
@@ -198,7 +199,10 @@ def test_a_run_on_a_later_day_moves_the_same_rows_to_fresh_dates(seeded: dict):
     later_now = NOW + timedelta(days=9)
     later = seed_demo(now=later_now, with_logins=False)
     assert later.appointments_moved > 0
-    assert Appointment.objects.count() == len(ids) + later.appointments_created
+    assert Appointment.objects.count() == (
+        len(ids) + later.appointments_created - later.appointments_removed
+    )
+    assert not Appointment.objects.filter(status="cancelled").exists()
     assert Provider.objects.count() == seeded["after_first"]["Provider"]
     assert not DateOverride.objects.filter(date__lte=later_now.date()).exists()
     assert Appointment.objects.filter(status__in=ACTIVE_STATUSES, start__gt=later_now).count() >= 50

@@ -19,7 +19,8 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo directory: {result.directory}")
         self.stdout.write(
             f"Demo patients: {result.patients}; bookings: {result.appointments_created} created, "
-            f"{result.appointments_moved} moved to fresh dates."
+            f"{result.appointments_moved} moved to fresh dates, "
+            f"{result.appointments_removed} removed."
         )
         if not result.logins:
             if not settings.DEBUG:
