@@ -104,7 +104,9 @@ class AppointmentCreateView(APIView):
         def work() -> tuple[int, dict[str, Any]]:
             values = serializer.validated_data
             service = services.get_bookable_service(
-                provider_slug=values["provider"], service_slug=values["service"]
+                provider_slug=values["provider"],
+                service_slug=values["service"],
+                state=values["patient"]["state"],
             )
             appointment = services.book_appointment(
                 service=service,

@@ -85,22 +85,24 @@ def find_or_create_patient(
     """
     details = validate_details(details)
     now = now or timezone.now()
-    patient = Patient.objects.filter(phone=details.phone).first()
-    if patient is None:
-        patient, created = Patient.objects.get_or_create(
-            phone=details.phone,
-            defaults={
-                "name": details.name,
-                "email": details.email,
-                "timezone": details.timezone,
-                "state": details.state,
-                "sms_consent": sms_consent,
-                "sms_consent_at": now,
-                "sms_consent_source": consent_source,
-            },
-        )
-        if created:
-            return patient
+    # Insert-or-ignore then read: two queries whether the patient is new or not, and a
+    # concurrent booking by the same new number neither fails nor creates a second row.
+    Patient.objects.bulk_create(
+        [
+            Patient(
+                phone=details.phone,
+                name=details.name,
+                email=details.email,
+                timezone=details.timezone,
+                state=details.state,
+                sms_consent=sms_consent,
+                sms_consent_at=now,
+                sms_consent_source=consent_source,
+            )
+        ],
+        ignore_conflicts=True,
+    )
+    patient = Patient.objects.get(phone=details.phone)
     changed: list[str] = []
     for field, value in (("timezone", details.timezone), ("state", details.state)):
         if getattr(patient, field) != value:

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
@@ -33,6 +33,7 @@ from scheduling.models import (
     AppointmentEvent,
     AppointmentStatus,
     Provider,
+    ProviderLicense,
     Service,
 )
 from scheduling.patients import PatientDetails, find_or_create_patient, validate_details
@@ -141,10 +142,14 @@ def _check_overlap_in_transaction(appointment: Appointment) -> None:
 
 
 def _save_guarded(appointment: Appointment, **kwargs: Any) -> None:
-    """Save inside a savepoint; the database's refusal of an overlap becomes 409."""
+    """Save; the database's refusal of an overlap becomes 409 slot_unavailable.
+
+    No savepoint of its own: every caller is a service under @transaction.atomic, which is
+    the savepoint when nested in a caller's transaction and the whole transaction otherwise,
+    and the DomainError leaves it at once, so the aborted transaction is rolled back.
+    """
     try:
-        with transaction.atomic():
-            appointment.save(**kwargs)
+        appointment.save(**kwargs)
     except IntegrityError as exc:
         diag = getattr(exc.__cause__, "diag", None)
         name = getattr(diag, "constraint_name", None) or ""
@@ -202,14 +207,27 @@ def _locked(appointment: Appointment) -> Appointment:
     )
 
 
-def get_bookable_service(*, provider_slug: str, service_slug: str) -> Service:
-    """The active service `service_slug` of provider `provider_slug` (400 unknown_* otherwise)."""
-    service = (
-        Service.objects.select_related("provider")
-        .filter(provider__slug=provider_slug, slug=service_slug, is_active=True)
-        .first()
+def get_bookable_service(
+    *, provider_slug: str, service_slug: str, state: str | None = None
+) -> Service:
+    """The active service `service_slug` of provider `provider_slug` (400 unknown_* otherwise).
+
+    With `state`, whether the provider is licensed there comes along in the same query.
+    """
+    services = Service.objects.select_related("provider").filter(
+        provider__slug=provider_slug, slug=service_slug, is_active=True
     )
+    code = state.upper() if isinstance(state, str) else None
+    if code:
+        services = services.annotate(
+            licensed_here=Exists(
+                ProviderLicense.objects.filter(provider_id=OuterRef("provider_id"), state=code)
+            )
+        )
+    service = services.first()
     if service is not None:
+        if code:
+            service._licensed_for = (code, service.licensed_here)  # type: ignore[attr-defined]
         return service
     if not Provider.objects.filter(slug=provider_slug).exists():
         raise DomainError(
@@ -222,6 +240,13 @@ def get_bookable_service(*, provider_slug: str, service_slug: str) -> Service:
         f"Provider {provider_slug!r} offers no service {service_slug!r}.",
         fields={"service": ["Unknown service."]},
     )
+
+
+def _is_licensed(service: Service, state: str) -> bool:
+    known = getattr(service, "_licensed_for", None)
+    if known is not None and known[0] == state:
+        return bool(known[1])
+    return service.provider.licenses.filter(state=state).exists()
 
 
 @transaction.atomic
@@ -244,7 +269,7 @@ def book_appointment(
     details = validate_details(patient)
     if not service.is_active:
         raise DomainError("unknown_service", "This service is not offered.", fields={})
-    if not provider.licenses.filter(state=details.state).exists():
+    if not _is_licensed(service, details.state):
         raise DomainError(
             "not_licensed_in_state",
             f"This provider cannot see patients located in {details.state}.",
