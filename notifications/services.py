@@ -11,6 +11,7 @@ import logging
 import random
 import re
 import smtplib
+import threading
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
@@ -181,24 +182,43 @@ def status_callback_url(notification_id: int) -> str:
     return f"{settings.PUBLIC_BASE_URL}/webhooks/twilio/status/?n={notification_id}"
 
 
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _sender_pool() -> ThreadPoolExecutor:
+    """One pool per worker process: its threads keep their DB connection and HTTP session
+    from task to task instead of opening new ones for every batch."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(
+                max_workers=settings.NOTIFICATIONS_SEND_CONCURRENCY, thread_name_prefix="send"
+            )
+        return _pool
+
+
+def _send_in_pool(pk: int, now: datetime | None) -> None:
+    for conn in connections.all(initialized_only=True):
+        if conn.connection is not None and not conn.is_usable():
+            conn.close()
+    try:
+        send(notification_id=pk, now=now)
+    except Exception:
+        connections.close_all()  # this thread's connections only; the next row reconnects
+        raise
+
+
 def send_many(*, notification_ids: Sequence[int], now: datetime | None = None) -> None:
     """Send a batch, several at a time: the provider's latency, not the CPU, is the limit."""
     ids = list(notification_ids)
-    workers = min(settings.NOTIFICATIONS_SEND_CONCURRENCY, len(ids))
-    if workers <= 1:
+    if settings.NOTIFICATIONS_SEND_CONCURRENCY <= 1 or len(ids) <= 1:
         for pk in ids:
             send(notification_id=pk, now=now)
         return
-
-    def one(pk: int) -> None:
-        try:
-            send(notification_id=pk, now=now)
-        finally:
-            connections.close_all()  # this thread's connections only
-
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sms") as pool:
-        for future in [pool.submit(one, pk) for pk in ids]:
-            future.result()
+    pool = _sender_pool()
+    for future in [pool.submit(_send_in_pool, pk, now) for pk in ids]:
+        future.result()
 
 
 def _claim(pk: int, now: datetime) -> str | None:
@@ -231,7 +251,7 @@ def send(*, notification_id: int, now: datetime | None = None) -> Notification |
         _send_email(notification, now)
     else:
         _send_sms(notification, now, reconcile=mode == "reconcile")
-    notification.refresh_from_db()
+    notification.refresh_from_db(fields=["status"])
     logger.info(
         "notification %s %s: %s", notification.pk, notification.template, notification.status
     )
