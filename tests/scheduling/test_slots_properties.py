@@ -130,10 +130,10 @@ def oracle(schedule: Schedule, rules: Rules, now: datetime, start: datetime, end
     return sorted(offered)
 
 
-SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-@SETTINGS
+@settings(SETTINGS, max_examples=200)
 @given(cases())
 def test_the_engine_agrees_with_the_naive_oracle(case):
     schedule, rules, now, start, end = case
@@ -210,7 +210,7 @@ RENDER_ZONES = [
 ]
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(
     zone=st.sampled_from(RENDER_ZONES),
     instant=st.datetimes(
