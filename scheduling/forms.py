@@ -18,10 +18,12 @@ from scheduling.models import (
     ProviderKind,
     Specialty,
     TimeOff,
-    Weekday,
     WeeklyHours,
 )
 from scheduling.states import STATE_CHOICES
+
+# A field below is named `date`; annotations inside that class use this name for the type.
+LocalDate = date
 
 STATE_FIELD_CHOICES = [("", "Choose a state or territory"), *STATE_CHOICES]
 
@@ -181,10 +183,10 @@ class WeeklyHoursForm(forms.ModelForm):
     def __init__(self, *args: Any, provider: Provider, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.instance.provider = provider
-        self.fields["weekday"].choices = Weekday.choices
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         start: time | None = data.get("start")
         end: time | None = data.get("end")
         weekday = data.get("weekday")
@@ -213,13 +215,13 @@ class DateOverrideForm(forms.Form):
         help_text="Like 10:00-12:00, 13:00-15:00. Leave empty to be closed all day.",
     )
 
-    def __init__(self, *args: Any, provider: Provider, today: date, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, provider: Provider, today: LocalDate, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.provider = provider
         self.today = today
 
-    def clean_date(self) -> date:
-        day: date = self.cleaned_data["date"]
+    def clean_date(self) -> LocalDate:
+        day: LocalDate = self.cleaned_data["date"]
         if day < self.today:
             raise forms.ValidationError("Choose today or a later date.")
         return day
@@ -275,7 +277,8 @@ class TimeOffForm(forms.Form):
         return value.replace(tzinfo=None).replace(tzinfo=self.zone)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         start = self._in_provider_zone("start")
         end = self._in_provider_zone("end")
         if start and end:

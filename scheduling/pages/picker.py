@@ -96,9 +96,12 @@ def build_week(
         service, start=start, end=end, now=now, exclude_appointment_id=exclude_appointment_id
     )
 
+    # Days already over are left out: on a phone they are only scrolling.
+    today = zone.today()
     days = [
-        Day(day=week_start + timedelta(days=i), label=format_day(week_start + timedelta(days=i)))
-        for i in range(7)
+        Day(day=day, label=format_day(day))
+        for day in (week_start + timedelta(days=i) for i in range(7))
+        if day >= today
     ]
     by_date = {d.day: d for d in days}
     for slot_start, slot_end in offered:

@@ -11,8 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 # Playwright's sync API runs an event loop in this thread; Django's ORM calls made by the
 # test between browser steps are still synchronous and safe.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -39,8 +37,8 @@ BLOCKING_IMPACTS = {"serious", "critical"}
 _AXE = Axe()
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
+def launch_browser() -> Iterator[Browser]:
+    """Debian's chromium, headless, for a session-scoped fixture of the test module."""
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS

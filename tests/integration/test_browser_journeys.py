@@ -7,6 +7,7 @@ photographed phone-sized and desktop-sized under test-output/screenshots/<journe
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -16,11 +17,7 @@ from playwright.sync_api import Browser, Page, expect
 from referrals.models import ReferralStatus
 from scheduling.models import Appointment, AppointmentStatus
 from tests.factories import LanguageFactory, ProviderFactory, ServiceFactory, UserFactory
-from tests.integration.browser_support import (  # noqa: F401 - the fixture is used by name
-    Journey,
-    browser,
-    new_context,
-)
+from tests.integration.browser_support import Journey, launch_browser, new_context
 from tests.scheduling.referral_helpers import offer_referral
 
 pytestmark = [
@@ -28,6 +25,12 @@ pytestmark = [
     pytest.mark.integration,
     pytest.mark.django_db(transaction=True),
 ]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    yield from launch_browser()
+
 
 EVERY_DAY = [(d, "09:00", "17:00") for d in range(7)]
 PASSWORD = "correct horse battery staple"

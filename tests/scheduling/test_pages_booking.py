@@ -185,9 +185,7 @@ def test_a_slot_taken_between_picking_and_submitting_returns_to_the_picker(clien
 
 
 def test_a_good_form_books_and_opens_the_confirmation(client, service):
-    response = client.post(
-        book_path(service), form_data(service, WED_10, tz="America/Los_Angeles")
-    )
+    response = client.post(book_path(service), form_data(service, WED_10, tz="America/Los_Angeles"))
     assert response.status_code == 302
     appointment = Appointment.objects.get()
     assert appointment.start == WED_10
