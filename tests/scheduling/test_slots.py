@@ -324,3 +324,19 @@ def test_the_renderer_is_exact_through_a_change_day(zone, day):
     while instant < datetime.combine(day, time(0), tzinfo=UTC) + timedelta(days=2):
         assert show(instant) == instant.astimezone(zone).isoformat()
         instant += timedelta(minutes=15)
+
+
+def test_los_angeles_spring_forward_skips_the_missing_hour_with_a_half_hour_step():
+    schedule = Schedule(zone=LA, weekly={6: [(time(1), time(4))]})
+    r = rules(duration=timedelta(minutes=30), step=timedelta(minutes=30))
+    assert local_starts(LA, slots_on(schedule, r, date(2026, 3, 8))) == [
+        "2026-03-08T01:00:00-08:00",
+        "2026-03-08T01:30:00-08:00",
+        "2026-03-08T03:00:00-07:00",
+        "2026-03-08T03:30:00-07:00",
+    ]
+
+
+def test_phoenix_has_no_gap_on_the_us_spring_forward_day():
+    schedule = Schedule(zone=PHX, weekly={6: [(time(1), time(4))]})
+    assert len(slots_on(schedule, rules(), date(2026, 3, 8))) == 3
