@@ -362,3 +362,12 @@ def test_every_error_in_every_provider_is_collected_not_only_the_first():
         "marcus-lee.licensed_states[0]",
     ]
     assert info.value.detail == "The directory has 4 errors; nothing was imported."
+
+
+def test_null_optional_text_reads_as_empty():
+    spec = validate_directory(document(provider(bio=None, credentials=None)))[0]
+    assert (spec.values["bio"], spec.values["credentials"]) == ("", "")
+
+
+def test_a_null_required_name_is_reported():
+    assert errors_of(document(provider(name=None))) == {"dana-whitfield.name": "must be a string"}

@@ -1,43 +1,19 @@
-"""Validating and importing the directory document (all or nothing).
-
-The whole document is validated first and every problem is collected, each with a path
-that names the provider slug and the field (``dana-whitfield.weekly_hours[2].end``). Only
-a document without a single error is written, in one transaction.
-
-Upsert rules: providers by slug, services by (provider, slug). A list present in the file
-(licensed states, vocabularies, services, weekly hours, overrides, time off) replaces the
-stored one; services missing from a present ``services`` list are deactivated, never
-deleted, because appointments reference them. A scalar field left out keeps its stored
-value (or the model default for a new provider). Vocabulary slugs not yet known are
-created with a readable name, so an operator can rename them later in the admin.
-"""
+"""Checking the directory document: every error collected, each with a path."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
 
-from common.errors import Conflict, DomainError
+from common.errors import DomainError
 from common.timezones import is_timezone
-from scheduling.models import (
-    DateOverride,
-    Insurance,
-    Language,
-    Provider,
-    ProviderKind,
-    ProviderLicense,
-    Service,
-    Specialty,
-    TimeOff,
-    WeeklyHours,
-)
+from scheduling.models import ProviderKind
 from scheduling.states import is_state
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -99,66 +75,7 @@ SERVICE_NUMBERS: dict[str, tuple[int, int]] = {
     "capacity": (1, 200),
     "late_cancel_hours": (0, 720),
 }
-BATCH = 500
 MAX_LENGTHS = {"name": 160, "credentials": 120, "bio": 5000, "email": 254, "note": 200}
-
-# Readable names for vocabulary rows the importer creates; anything else is title-cased.
-LANGUAGE_NAMES = {
-    "am": "Amharic",
-    "ar": "Arabic",
-    "ase": "American Sign Language",
-    "bn": "Bengali",
-    "de": "German",
-    "el": "Greek",
-    "en": "English",
-    "es": "Spanish",
-    "fa": "Persian",
-    "fr": "French",
-    "gu": "Gujarati",
-    "he": "Hebrew",
-    "hi": "Hindi",
-    "hmn": "Hmong",
-    "ht": "Haitian Creole",
-    "it": "Italian",
-    "ja": "Japanese",
-    "km": "Khmer",
-    "ko": "Korean",
-    "lo": "Lao",
-    "ne": "Nepali",
-    "nv": "Navajo",
-    "pa": "Punjabi",
-    "pl": "Polish",
-    "pt": "Portuguese",
-    "ru": "Russian",
-    "so": "Somali",
-    "sw": "Swahili",
-    "tl": "Tagalog",
-    "uk": "Ukrainian",
-    "ur": "Urdu",
-    "vi": "Vietnamese",
-    "yi": "Yiddish",
-    "zh": "Chinese",
-}
-INSURANCE_NAMES = {
-    "bcbs": "Blue Cross Blue Shield",
-    "self-pay": "Self-pay",
-    "united": "UnitedHealthcare",
-    "tricare": "TRICARE",
-    "va": "VA Community Care",
-}
-
-
-def vocabulary_name(slug: str) -> str:
-    """The name given to a specialty or insurance slug the directory has not seen yet."""
-    return INSURANCE_NAMES.get(slug) or slug.replace("-", " ").title()
-
-
-def language_name(code: str) -> str:
-    base = code.split("-", 1)[0].lower()
-    name = LANGUAGE_NAMES.get(code) or LANGUAGE_NAMES.get(base)
-    if name is None:
-        return code
-    return name if base == code else f"{name} ({code})"
 
 
 class DirectoryInvalid(DomainError):
@@ -197,35 +114,6 @@ class ProviderSpec:
     weekly_hours: list[tuple[int, time, time]] | None = None
     overrides: list[tuple[date, list[dict[str, str]]]] | None = None
     time_off: list[tuple[datetime, datetime, str]] | None = None
-
-
-@dataclass
-class ImportSummary:
-    providers_created: int = 0
-    providers_updated: int = 0
-    services_created: int = 0
-    services_updated: int = 0
-    services_deactivated: int = 0
-    specialties_created: int = 0
-    insurance_created: int = 0
-    languages_created: int = 0
-    created_specialties: list[str] = field(default_factory=list)
-    created_insurance: list[str] = field(default_factory=list)
-    created_languages: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def __str__(self) -> str:
-        total = self.providers_created + self.providers_updated
-        return (
-            f"Imported {total} provider{'s' if total != 1 else ''} "
-            f"({self.providers_created} created, {self.providers_updated} updated); "
-            f"services: {self.services_created} created, {self.services_updated} updated, "
-            f"{self.services_deactivated} deactivated; new vocabulary: "
-            f"{self.specialties_created} specialties, {self.insurance_created} insurance plans, "
-            f"{self.languages_created} languages."
-        )
 
 
 def parse_windows(windows: Any) -> list[tuple[time, time]]:
@@ -276,6 +164,8 @@ class _Validator:
                 self.error(f"{path}.{key}", "required")
             return None
         value = obj[key]
+        if value is None and not required:
+            return ""  # exports often write null for an empty optional text
         if not isinstance(value, str):
             self.error(f"{path}.{key}", "must be a string")
             return None
@@ -727,190 +617,3 @@ def validate_directory(document: Any) -> list[ProviderSpec]:
     if validator.errors:
         raise DirectoryInvalid(validator.errors)
     return specs
-
-
-def import_directory(*, document: Any) -> ImportSummary:
-    """Validate the document, then upsert it in one transaction; nothing is written on error."""
-    specs = validate_directory(document)
-    try:
-        with transaction.atomic():
-            return _write(specs)
-    except IntegrityError as exc:
-        # Only a concurrent writer can get here: the document itself was valid.
-        raise Conflict(
-            "directory_conflict",
-            "The directory changed while importing; nothing was imported. Try again.",
-        ) from exc
-
-
-def _ensure_vocabulary(specs: list[ProviderSpec], summary: ImportSummary) -> dict[str, dict]:
-    wanted: dict[str, set[str]] = {"specialties": set(), "insurance": set(), "languages": set()}
-    for spec in specs:
-        wanted["specialties"].update(spec.specialties or ())
-        wanted["insurance"].update(spec.insurance or ())
-        wanted["languages"].update(spec.languages or ())
-
-    specialties = {s.slug: s.pk for s in Specialty.objects.filter(slug__in=wanted["specialties"])}
-    missing = sorted(wanted["specialties"] - specialties.keys())
-    for row in Specialty.objects.bulk_create(
-        [Specialty(slug=slug, name=vocabulary_name(slug)) for slug in missing]
-    ):
-        specialties[row.slug] = row.pk
-    summary.specialties_created, summary.created_specialties = len(missing), missing
-
-    insurance = {i.slug: i.pk for i in Insurance.objects.filter(slug__in=wanted["insurance"])}
-    missing = sorted(wanted["insurance"] - insurance.keys())
-    for irow in Insurance.objects.bulk_create(
-        [Insurance(slug=slug, name=vocabulary_name(slug)) for slug in missing]
-    ):
-        insurance[irow.slug] = irow.pk
-    summary.insurance_created, summary.created_insurance = len(missing), missing
-
-    languages = {lg.code: lg.pk for lg in Language.objects.filter(code__in=wanted["languages"])}
-    missing = sorted(wanted["languages"] - languages.keys())
-    for lrow in Language.objects.bulk_create(
-        [Language(code=code, name=language_name(code)) for code in missing]
-    ):
-        languages[lrow.code] = lrow.pk
-    summary.languages_created, summary.created_languages = len(missing), missing
-
-    # bulk_create does not return primary keys on every backend; reload what was created.
-    if any(pk is None for pk in (*specialties.values(), *insurance.values(), *languages.values())):
-        specialties = dict(
-            Specialty.objects.filter(slug__in=wanted["specialties"]).values_list("slug", "pk")
-        )
-        insurance = dict(
-            Insurance.objects.filter(slug__in=wanted["insurance"]).values_list("slug", "pk")
-        )
-        languages = dict(
-            Language.objects.filter(code__in=wanted["languages"]).values_list("code", "pk")
-        )
-    return {"specialties": specialties, "insurance": insurance, "languages": languages}
-
-
-def _write(specs: list[ProviderSpec]) -> ImportSummary:
-    """Upsert in a fixed number of queries, plus one UPDATE per provider or service changed."""
-    summary = ImportSummary()
-    vocab = _ensure_vocabulary(specs, summary)
-    slugs = [spec.slug for spec in specs]
-    existing = {p.slug: p for p in Provider.objects.select_for_update().filter(slug__in=slugs)}
-    created: list[Provider] = []
-    for spec in specs:
-        provider = existing.get(spec.slug)
-        if provider is None:
-            created.append(Provider(slug=spec.slug, **spec.values))
-        elif changed := _apply(provider, spec.values):
-            # One UPDATE per changed row: bulk_update's CASE expressions cost far more.
-            provider.save(update_fields=[*changed, "updated_at"])
-    Provider.objects.bulk_create(created, batch_size=BATCH)
-    summary.providers_created = len(created)
-    summary.providers_updated = len(specs) - len(created)
-    ids = dict(Provider.objects.filter(slug__in=slugs).values_list("slug", "pk"))
-
-    _replace_rows(
-        ProviderLicense,
-        [ids[spec.slug] for spec in specs],
-        [
-            ProviderLicense(provider_id=ids[spec.slug], state=state)
-            for spec in specs
-            for state in spec.licensed_states
-        ],
-    )
-    for attr, target in (
-        ("specialties", "specialty_id"),
-        ("insurance", "insurance_id"),
-        ("languages", "language_id"),
-    ):
-        through = getattr(Provider, attr).through
-        chosen = [(ids[spec.slug], getattr(spec, attr)) for spec in specs]
-        chosen = [(pk, codes) for pk, codes in chosen if codes is not None]
-        _replace_rows(
-            through,
-            [pk for pk, _ in chosen],
-            [
-                through(provider_id=pk, **{target: vocab[attr][code]})
-                for pk, codes in chosen
-                for code in codes
-            ],
-        )
-    _upsert_services(specs, ids, summary)
-
-    listed = [spec for spec in specs if spec.weekly_hours is not None]
-    _replace_rows(
-        WeeklyHours,
-        [ids[spec.slug] for spec in listed],
-        [
-            WeeklyHours(provider_id=ids[spec.slug], weekday=day, start=start, end=end)
-            for spec in listed
-            for day, start, end in spec.weekly_hours or ()
-        ],
-    )
-    listed = [spec for spec in specs if spec.overrides is not None]
-    _replace_rows(
-        DateOverride,
-        [ids[spec.slug] for spec in listed],
-        [
-            DateOverride(provider_id=ids[spec.slug], date=day, windows=windows)
-            for spec in listed
-            for day, windows in spec.overrides or ()
-        ],
-    )
-    listed = [spec for spec in specs if spec.time_off is not None]
-    _replace_rows(
-        TimeOff,
-        [ids[spec.slug] for spec in listed],
-        [
-            TimeOff(provider_id=ids[spec.slug], start=start, end=end, note=note)
-            for spec in listed
-            for start, end, note in spec.time_off or ()
-        ],
-    )
-    return summary
-
-
-def _apply(obj: Any, values: dict[str, Any]) -> list[str]:
-    """Set the values that differ on `obj`; return the names of the fields changed."""
-    changed = [key for key, value in values.items() if getattr(obj, key) != value]
-    for key in changed:
-        setattr(obj, key, values[key])
-    return changed
-
-
-def _replace_rows(model: Any, provider_ids: list[int], rows: list[Any]) -> None:
-    """Delete the providers' rows of `model`, then insert `rows` (a list in the file replaces)."""
-    if provider_ids:
-        model.objects.filter(provider_id__in=provider_ids).delete()
-    model.objects.bulk_create(rows, batch_size=BATCH)
-
-
-def _upsert_services(
-    specs: list[ProviderSpec], ids: dict[str, int], summary: ImportSummary
-) -> None:
-    listed = [spec for spec in specs if spec.services is not None]
-    provider_ids = [ids[spec.slug] for spec in listed]
-    stored = {
-        (s.provider_id, s.slug): s
-        for s in Service.objects.select_for_update().filter(provider_id__in=provider_ids)
-    }
-    created: list[Service] = []
-    updated = 0
-    keep: set[tuple[int, str]] = set()
-    for spec in listed:
-        provider_id = ids[spec.slug]
-        for item in spec.services or ():
-            keep.add((provider_id, item.slug))
-            values = {**item.values, "position": item.position, "is_active": True}
-            service = stored.get((provider_id, item.slug))
-            if service is None:
-                created.append(Service(provider_id=provider_id, slug=item.slug, **values))
-                continue
-            updated += 1
-            if changed := _apply(service, values):
-                service.save(update_fields=changed)
-    Service.objects.bulk_create(created, batch_size=BATCH)
-    # Deactivated, never deleted: appointments reference services.
-    retired = [s.pk for key, s in stored.items() if key not in keep and s.is_active]
-    Service.objects.filter(pk__in=retired).update(is_active=False)
-    summary.services_created = len(created)
-    summary.services_updated = updated
-    summary.services_deactivated = len(retired)
