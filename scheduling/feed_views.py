@@ -79,12 +79,10 @@ def _feed_headers(response: HttpResponseBase, state: feeds.FeedState) -> None:
 @require_http_methods(["GET", "HEAD"])
 def provider_feed(request: HttpRequest, token: str) -> HttpResponseBase:
     """A provider's private feed; 304 when the client's copy is current."""
-    provider = None
-    if token.endswith(".ics"):
-        provider = feeds.provider_for_feed_token(token.removesuffix(".ics"))
-    if provider is None:
+    opened = feeds.open_feed(token.removesuffix(".ics")) if token.endswith(".ics") else None
+    if opened is None:
         return _not_found()
-    state = feeds.feed_state(provider)
+    provider, state = opened
     not_modified = get_conditional_response(
         request, etag=state.etag, last_modified=int(state.last_modified.timestamp())
     )

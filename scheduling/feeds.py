@@ -13,18 +13,20 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
-from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db import connection, transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from common.errors import DomainError
 from common.tokens import derive_token, hash_token, new_salt, token_matches
 from scheduling import ical
-from scheduling.models import Appointment, AppointmentStatus, Provider, Service
+from scheduling.models import Appointment, AppointmentStatus, Patient, Provider, Service
 
 FEED_PURPOSE = "calendar-feed"
 FEED_PAST = timedelta(days=30)
@@ -72,62 +74,11 @@ def feed_token(*, provider: Provider) -> str:
     return token
 
 
-def provider_for_feed_token(token: object) -> Provider | None:
-    """The provider whose feed this token opens, with its feed horizon; else None."""
-    if not isinstance(token, str) or not token or len(token) > _MAX_TOKEN_LENGTH:
-        return None
-    digest = hash_token(token)
-    services = Service.objects.filter(provider=OuterRef("pk")).order_by().values("provider")
-    provider = (
-        Provider.objects.filter(feed_token_hash=digest)
-        .annotate(
-            feed_horizon_days=Subquery(
-                services.filter(is_active=True)
-                .annotate(longest=Max("horizon_days"))
-                .values("longest")
-            ),
-            # Group summaries show capacities: part of the fingerprint, read here cheaply.
-            feed_capacities=Subquery(services.annotate(seats=Sum("capacity")).values("seats")),
-        )
-        .first()
-    )
-    if provider is None or not token_matches(token, provider.feed_token_hash):
-        return None
-    return provider
-
-
 @dataclass(frozen=True)
 class FeedWindow:
     start: datetime
     end: datetime
     cancelled_since: datetime
-
-
-def feed_window(provider: Provider, now: datetime | None = None) -> FeedWindow:
-    """From 30 days back to the provider's longest booking horizon."""
-    now = now or timezone.now()
-    horizon = getattr(provider, "feed_horizon_days", None)
-    if horizon is None:
-        horizon = (
-            provider.services.filter(is_active=True).aggregate(h=Max("horizon_days"))["h"]
-            or DEFAULT_HORIZON_DAYS
-        )
-    return FeedWindow(
-        start=now - FEED_PAST,
-        end=now + timedelta(days=horizon),
-        cancelled_since=now - CANCELLED_KEPT,
-    )
-
-
-def visible_appointments(provider: Provider, window: FeedWindow) -> QuerySet[Appointment]:
-    """What the feed shows; cancelled ones stay (as CANCELLED) for 30 days after the change."""
-    return Appointment.objects.filter(
-        provider=provider,
-        # blocked_end >= start, so this bound lets the (provider, blocked_end) index serve.
-        blocked_end__gte=window.start,
-        start__gte=window.start,
-        start__lt=window.end,
-    ).filter(~Q(status=AppointmentStatus.CANCELLED) | Q(updated_at__gte=window.cancelled_since))
 
 
 @dataclass(frozen=True)
@@ -137,20 +88,76 @@ class FeedState:
     window: FeedWindow
 
 
-def feed_state(provider: Provider, now: datetime | None = None) -> FeedState:
-    """Fingerprint of what the feed shows, in one aggregate query.
+def feed_window(now: datetime, horizon_days: int | None) -> FeedWindow:
+    """From 30 days back to the provider's longest booking horizon.
 
-    Booking adds a row (count, max updated_at); moving, cancelling and confirming save the
-    row (updated_at) and raise its SEQUENCE (sum), so each changes the fingerprint; a
-    change to another provider's appointments touches none of it.
+    The far end is a UTC midnight, so it moves once a day (and the fingerprint names the
+    day) rather than with every request; the near end is counted by the fingerprint itself.
     """
-    window = feed_window(provider, now)
-    agg = visible_appointments(provider, window).aggregate(
-        n=Count("id"),
-        changed=Max("updated_at"),
-        sequences=Sum("sequence"),
-        people=Max("patient__updated_at"),
-    )
+    now = now.astimezone(UTC)
+    days = horizon_days if horizon_days is not None else DEFAULT_HORIZON_DAYS
+    end = (now + timedelta(days=days + 1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return FeedWindow(start=now - FEED_PAST, end=end, cancelled_since=now - CANCELLED_KEPT)
+
+
+@lru_cache(maxsize=1)
+def _open_sql() -> str:
+    provider, service = Provider._meta.db_table, Service._meta.db_table
+    appointment, patient = Appointment._meta.db_table, Patient._meta.db_table
+    # One statement answers both "whose feed is this" and "has it changed": the provider
+    # row, its horizon and capacities, and an aggregate over the appointments the feed
+    # can show (the near end of the window; the far end is a day named in the ETag).
+    # Only table names are formatted in; every value is a query parameter.
+    return f"""
+        SELECT p.*,
+            (SELECT MAX(s.horizon_days) FROM {service} s
+                WHERE s.provider_id = p.id AND s.is_active) AS feed_horizon_days,
+            (SELECT SUM(s.capacity) FROM {service} s
+                WHERE s.provider_id = p.id) AS feed_capacities,
+            v.feed_count, v.feed_changed, v.feed_sequences, v.feed_people
+        FROM {provider} p
+        LEFT JOIN (
+            SELECT a.provider_id, COUNT(*) AS feed_count, MAX(a.updated_at) AS feed_changed,
+                SUM(a.sequence) AS feed_sequences, MAX(pt.updated_at) AS feed_people
+            FROM {appointment} a JOIN {patient} pt ON pt.id = a.patient_id
+            WHERE a.provider_id = (SELECT id FROM {provider} WHERE feed_token_hash = %s)
+                AND a.blocked_end >= %s AND a."start" >= %s
+                AND (a.status <> %s OR a.updated_at >= %s)
+            GROUP BY a.provider_id
+        ) v ON v.provider_id = p.id
+        WHERE p.feed_token_hash = %s
+    """  # noqa: S608
+
+
+def _as_datetime(value: object) -> datetime | None:
+    """An aggregate's timestamp: SQLite hands back text, PostgreSQL a datetime."""
+    if value is None or isinstance(value, datetime):
+        return value
+    parsed = parse_datetime(str(value))
+    if parsed is None:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _open(digest: str, now: datetime | None) -> tuple[Provider, FeedState] | None:
+    now = now or timezone.now()
+    near_end = now - FEED_PAST
+    cancelled_since = now - CANCELLED_KEPT
+    adapt = connection.ops.adapt_datetimefield_value
+    params = [
+        digest,
+        adapt(near_end),
+        adapt(near_end),
+        AppointmentStatus.CANCELLED.value,
+        adapt(cancelled_since),
+        digest,
+    ]
+    provider = next(iter(Provider.objects.raw(_open_sql(), params)), None)
+    if provider is None:
+        return None
+    window = feed_window(now, provider.feed_horizon_days)
+    changed = _as_datetime(provider.feed_changed)
+    people = _as_datetime(provider.feed_people)
     material = "|".join(
         str(part)
         for part in (
@@ -162,20 +169,58 @@ def feed_state(provider: Provider, now: datetime | None = None) -> FeedState:
             provider.name,
             provider.timezone,
             provider.feed_show_full_names,
-            agg["n"],
-            agg["changed"] and agg["changed"].isoformat(),
-            agg["sequences"],
-            agg["people"] and agg["people"].isoformat(),
-            getattr(provider, "feed_capacities", None),
+            provider.feed_capacities,
+            window.end.isoformat(),
+            provider.feed_count or 0,
+            changed and changed.isoformat(),
+            provider.feed_sequences,
+            people and people.isoformat(),
             settings.PUBLIC_BASE_URL,
             settings.VIDEO_ROOM_BASE_URL,
         )
     )
     etag = '"' + hashlib.sha256(material.encode()).hexdigest()[:40] + '"'
-    last_modified = max(
-        stamp for stamp in (provider.updated_at, agg["changed"], agg["people"]) if stamp
-    )
-    return FeedState(etag=etag, last_modified=last_modified, window=window)
+    last_modified = max(stamp for stamp in (provider.updated_at, changed, people) if stamp)
+    return provider, FeedState(etag=etag, last_modified=last_modified, window=window)
+
+
+def open_feed(token: object, now: datetime | None = None) -> tuple[Provider, FeedState] | None:
+    """The provider whose feed this token opens and the feed's fingerprint, in one query.
+
+    Booking adds a row (count, max updated_at); moving, cancelling and confirming save the
+    row (updated_at) and raise its SEQUENCE (sum), so each changes the fingerprint; a change
+    to another provider's appointments touches none of it.
+    """
+    if not isinstance(token, str) or not token or len(token) > _MAX_TOKEN_LENGTH:
+        return None
+    opened = _open(hash_token(token), now)
+    if opened is None or not token_matches(token, opened[0].feed_token_hash):
+        return None
+    return opened
+
+
+def provider_for_feed_token(token: object) -> Provider | None:
+    opened = open_feed(token)
+    return opened[0] if opened else None
+
+
+def feed_state(provider: Provider, now: datetime | None = None) -> FeedState:
+    """The current fingerprint of a provider's feed (the provider must have a feed token)."""
+    opened = _open(provider.feed_token_hash, now)
+    if opened is None:
+        raise DomainError("no_feed", "This provider has no calendar feed.", status=404)
+    return opened[1]
+
+
+def visible_appointments(provider: Provider, window: FeedWindow) -> QuerySet[Appointment]:
+    """What the feed shows; cancelled ones stay (as CANCELLED) for 30 days after the change."""
+    return Appointment.objects.filter(
+        provider=provider,
+        # blocked_end >= start, so this bound lets the (provider, blocked_end) index serve.
+        blocked_end__gte=window.start,
+        start__gte=window.start,
+        start__lt=window.end,
+    ).filter(~Q(status=AppointmentStatus.CANCELLED) | Q(updated_at__gte=window.cancelled_since))
 
 
 def feed_entries(provider: Provider, window: FeedWindow) -> list[ical.FeedEntry]:
