@@ -155,9 +155,14 @@ def _open(digest: str, now: datetime | None) -> tuple[Provider, FeedState] | Non
     provider = next(iter(Provider.objects.raw(_open_sql(), params)), None)
     if provider is None:
         return None
-    window = feed_window(now, provider.feed_horizon_days)
-    changed = _as_datetime(provider.feed_changed)
-    people = _as_datetime(provider.feed_people)
+    # The statement's extra columns arrive as attributes of the raw() model instance.
+    horizon, capacities, count, changed_at, sequences, people_at = (
+        getattr(provider, f"feed_{name}")
+        for name in ("horizon_days", "capacities", "count", "changed", "sequences", "people")
+    )
+    window = feed_window(now, horizon)
+    changed = _as_datetime(changed_at)
+    people = _as_datetime(people_at)
     material = "|".join(
         str(part)
         for part in (
@@ -169,11 +174,11 @@ def _open(digest: str, now: datetime | None) -> tuple[Provider, FeedState] | Non
             provider.name,
             provider.timezone,
             provider.feed_show_full_names,
-            provider.feed_capacities,
+            capacities,
             window.end.isoformat(),
-            provider.feed_count or 0,
+            count or 0,
             changed and changed.isoformat(),
-            provider.feed_sequences,
+            sequences,
             people and people.isoformat(),
             settings.PUBLIC_BASE_URL,
             settings.VIDEO_ROOM_BASE_URL,
