@@ -38,7 +38,7 @@ def request_token(request: Any) -> str | None:
         body = getattr(request, "data", None)
         if body is None and isinstance(request, HttpRequest):
             body = request.POST
-        if hasattr(body, "get"):
+        if body is not None and hasattr(body, "get"):
             token = body.get("token")
     return token if isinstance(token, str) and token else None
 

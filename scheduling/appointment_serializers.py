@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from common.timezones import get_zone
@@ -13,6 +15,7 @@ from scheduling.models import Appointment, AppointmentStatus
 from scheduling.patients import PatientDetails
 
 
+@extend_schema_field(OpenApiTypes.DATETIME)
 class AwareDateTimeField(serializers.Field):
     """An ISO 8601 date-time that must carry its UTC offset; a naive one is ambiguous."""
 
@@ -36,6 +39,7 @@ class AwareDateTimeField(serializers.Field):
         return value.isoformat()
 
 
+@extend_schema_field(OpenApiTypes.BOOL)
 class StrictBooleanField(serializers.Field):
     """Consent is given only by a JSON true or false, never by "yes", 1 or a missing field."""
 
@@ -50,7 +54,7 @@ class StrictBooleanField(serializers.Field):
         return value
 
 
-class PatientInputSerializer(serializers.Serializer):
+class BookingPatientInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=160)
     phone = serializers.CharField(max_length=40)
     email = serializers.EmailField(required=False, allow_blank=True, default="")
@@ -63,7 +67,7 @@ class BookingInputSerializer(serializers.Serializer):
     provider = serializers.CharField(max_length=80)
     service = serializers.CharField(max_length=80)
     start = AwareDateTimeField()
-    patient = PatientInputSerializer()
+    patient = BookingPatientInputSerializer()
     sms_consent = StrictBooleanField()
     referral_token = serializers.CharField(
         max_length=200, required=False, allow_blank=True, default=""
@@ -80,15 +84,15 @@ class BookingInputSerializer(serializers.Serializer):
         )
 
 
-class RescheduleInputSerializer(serializers.Serializer):
+class AppointmentRescheduleInputSerializer(serializers.Serializer):
     start = AwareDateTimeField()
 
 
-class CancelInputSerializer(serializers.Serializer):
+class AppointmentCancelInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
-class AttendanceInputSerializer(serializers.Serializer):
+class AppointmentAttendanceInputSerializer(serializers.Serializer):
     status = serializers.ChoiceField(
         choices=[AppointmentStatus.ATTENDED.value, AppointmentStatus.NO_SHOW.value]
     )

@@ -20,10 +20,10 @@ from common.errors import DomainError
 from scheduling import links, services
 from scheduling.access import Access, resolve_access
 from scheduling.appointment_serializers import (
-    AttendanceInputSerializer,
+    AppointmentAttendanceInputSerializer,
+    AppointmentCancelInputSerializer,
+    AppointmentRescheduleInputSerializer,
     BookingInputSerializer,
-    CancelInputSerializer,
-    RescheduleInputSerializer,
     appointment_body,
 )
 from scheduling.idempotency import clean_key, fingerprint, run_idempotent
@@ -165,9 +165,9 @@ class _AppointmentActionView(APIView):
         return Response(appointment_body(appointment, with_links=access.is_patient))
 
 
-@extend_schema(request=CancelInputSerializer, responses={200: dict})
+@extend_schema(request=AppointmentCancelInputSerializer, responses={200: dict})
 class AppointmentCancelView(_AppointmentActionView):
-    input_serializer = CancelInputSerializer
+    input_serializer = AppointmentCancelInputSerializer
 
     def act(self, access: Access, values: dict[str, Any]) -> Appointment:
         return services.cancel_appointment(
@@ -178,9 +178,9 @@ class AppointmentCancelView(_AppointmentActionView):
         )
 
 
-@extend_schema(request=RescheduleInputSerializer, responses={200: dict})
+@extend_schema(request=AppointmentRescheduleInputSerializer, responses={200: dict})
 class AppointmentRescheduleView(_AppointmentActionView):
-    input_serializer = RescheduleInputSerializer
+    input_serializer = AppointmentRescheduleInputSerializer
 
     def act(self, access: Access, values: dict[str, Any]) -> Appointment:
         return services.reschedule_appointment(
@@ -199,9 +199,9 @@ class AppointmentConfirmView(_AppointmentActionView):
         )
 
 
-@extend_schema(request=AttendanceInputSerializer, responses={200: dict})
+@extend_schema(request=AppointmentAttendanceInputSerializer, responses={200: dict})
 class AppointmentAttendanceView(_AppointmentActionView):
-    input_serializer = AttendanceInputSerializer
+    input_serializer = AppointmentAttendanceInputSerializer
 
     def act(self, access: Access, values: dict[str, Any]) -> Appointment:
         return services.record_attendance(

@@ -129,3 +129,10 @@ def run_idempotent(
     raise DomainError(
         "busy", "The same request is being processed; retry shortly.", status=409
     )  # pragma: no cover - only when an expired key is re-claimed twice in one request
+
+
+def purge_expired_keys(*, now: datetime | None = None) -> int:
+    """Delete stored answers older than KEY_TTL (they are never replayed); returns how many."""
+    cutoff = (now or timezone.now()) - KEY_TTL
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lte=cutoff).delete()
+    return deleted

@@ -100,3 +100,14 @@ def test_different_keys_are_different_requests(client, service, clock):
     post(client, payload(service, WED_10), key="a")
     response = post(client, payload(service, WED_10), key="b")
     assert response.status_code == 409
+
+
+def test_purging_removes_only_expired_keys(client, service, clock):
+    from scheduling.idempotency import purge_expired_keys
+
+    post(client, payload(service, WED_10), key="old")
+    clock.shift(timedelta(hours=23))
+    post(client, payload(service, WED_11), key="new")
+    clock.shift(timedelta(hours=2))
+    assert purge_expired_keys() == 1
+    assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["new"]
