@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q, QuerySet
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
 
-from scheduling.directory import WEEKDAYS
+from common.errors import DomainError
+from scheduling.directory import WEEKDAYS, DirectoryInvalid, import_directory
 from scheduling.models import (
     Appointment,
     AppointmentEvent,
@@ -103,6 +108,19 @@ class TimeOffInline(admin.TabularInline):
     extra = 0
 
 
+class DirectoryUploadForm(forms.Form):
+    file = forms.FileField(
+        label="Directory file", help_text="JSON, as for manage.py import_directory"
+    )
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        try:
+            return json.loads(upload.read().decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ValidationError(f"This is not a JSON file: {exc}") from exc
+
+
 @admin.register(Provider)
 class ProviderAdmin(admin.ModelAdmin):
     list_display = [
@@ -160,6 +178,38 @@ class ProviderAdmin(admin.ModelAdmin):
         ),
         ("Record", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
+
+    def get_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view(self.import_view)
+        return [path("import/", view, name="scheduling_provider_import"), *super().get_urls()]
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        """Upload a directory file: the same all-or-nothing import as the command."""
+        if not (self.has_add_permission(request) and self.has_change_permission(request)):
+            raise PermissionDenied
+        errors: list[dict[str, str]] = []
+        detail = ""
+        form = DirectoryUploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                summary = import_directory(document=form.cleaned_data["file"])
+            except DirectoryInvalid as exc:
+                errors, detail = exc.errors, exc.detail
+            except DomainError as exc:
+                errors, detail = [], exc.detail
+                messages.error(request, exc.detail)
+            else:
+                messages.success(request, str(summary))
+                return HttpResponseRedirect(reverse("admin:scheduling_provider_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Import directory",
+            "form": form,
+            "errors": errors,
+            "detail": detail,
+        }
+        return TemplateResponse(request, "admin/scheduling/provider/import.html", context)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Provider]:
         return (

@@ -212,3 +212,64 @@ def test_the_provider_list_takes_the_same_queries_for_more_rows(operator: Client
     for n in range(5):
         ProviderFactory(slug=f"extra-{n}", states=["CA", "OR"])
     assert _changelist_queries(operator, url) == few
+
+
+IMPORT_URL = "/admin/scheduling/provider/import/"
+
+
+def _upload(client: Client, content: bytes):  # noqa: ANN202
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return client.post(
+        IMPORT_URL, {"file": SimpleUploadedFile("directory.json", content, "application/json")}
+    )
+
+
+def test_the_provider_list_links_to_the_import_page(operator: Client):
+    assert IMPORT_URL.encode() in operator.get("/admin/scheduling/provider/").content
+    assert operator.get(IMPORT_URL).status_code == 200
+
+
+def test_an_uploaded_directory_with_errors_lists_them_all_and_writes_nothing(operator: Client):
+    import json
+
+    from scheduling.models import Provider
+    from tests.scheduling.directory_documents import MARCUS, document, provider
+
+    bad = document(provider(), provider(MARCUS, timezone="Mars/Olympus_Mons", kind="psychic"))
+    page = _upload(operator, json.dumps(bad).encode())
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "marcus-lee.timezone" in html and "marcus-lee.kind" in html
+    assert "The directory has 2 errors; nothing was imported." in html
+    assert not Provider.objects.exists()
+
+
+def test_an_upload_that_is_not_json_is_refused_by_the_form(operator: Client):
+    page = _upload(operator, b"name,slug\nDana,dana")
+    assert page.status_code == 200
+    assert b"This is not a JSON file" in page.content
+
+
+def test_a_valid_upload_imports_and_returns_to_the_list_with_the_summary(operator: Client):
+    import json
+
+    from scheduling.models import Provider
+    from tests.scheduling.directory_documents import MARCUS, document, provider
+
+    page = _upload(operator, json.dumps(document(provider(), provider(MARCUS))).encode())
+    assert page.status_code == 302 and page["Location"] == "/admin/scheduling/provider/"
+    assert Provider.objects.count() == 2
+    listing = operator.get(page["Location"])
+    assert b"Imported 2 providers (2 created, 0 updated)" in listing.content
+
+
+def test_staff_without_provider_permissions_cannot_import():
+    client = Client()
+    client.force_login(UserFactory(username="viewer", is_staff=True))
+    assert client.get(IMPORT_URL).status_code == 403
+
+
+def test_anonymous_visitors_are_sent_to_the_admin_login():
+    page = Client().get(IMPORT_URL)
+    assert page.status_code == 302 and "/admin/login/" in page["Location"]
