@@ -4,9 +4,11 @@ The feed URL carries a token derived (common.tokens) from the provider id and a 
 database keeps only its SHA-256. Rotating the salt changes the token and the stored hash
 together, so the old URL stops matching on the very next request.
 
-A feed is rendered from one query and cached under a fingerprint of what it shows (taken
-with one aggregate query), which is also its ETag: an unchanged feed is answered from the
-cache or with 304 without rendering anything.
+One statement finds the provider by the token's hash and fingerprints what its feed shows
+(count, latest change and summed SEQUENCE of the visible appointments, plus the provider's
+own settings); the fingerprint is the ETag and the cache key of the rendered bytes. So a
+304 or an unchanged feed costs one query and no rendering; a changed feed adds one query
+for its rows, whatever their number.
 """
 
 from __future__ import annotations

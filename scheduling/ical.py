@@ -43,7 +43,7 @@ _UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Zulu", "Etc/Zulu", 
 _CLINICAL = re.compile(
     r"addict|opioid|opiate|substance|recover|rehab|detox|therap|counsel|psychiat|methadone|"
     r"buprenorphine|suboxone|naloxone|narcan|overdose|withdraw|treatment|alcohol|drug|"
-    r"sobriety|sober|relapse|diagnos|mental|psych|clinic|AA\b|NA\b",
+    r"sobriety|sober|relapse|diagnos|mental|psych|clinic|\bAA\b|\bNA\b",
     re.IGNORECASE,
 )
 
