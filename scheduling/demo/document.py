@@ -315,7 +315,7 @@ def build_document(today: date) -> dict[str, Any]:
         languages = ["en"]
         if rng.random() < 0.4 or index == 0:
             languages.append("es")
-        if rng.random() < 0.35:
+        if rng.random() < 0.5:
             languages.append(rng.choice(region.languages))
 
         if kind in ("peer_coach", "group_facilitator"):

@@ -104,7 +104,7 @@ def test_the_directory_spans_eight_states_and_the_five_zones(seeded: dict):
 
 def test_the_vocabularies_are_realistic(seeded: dict):
     languages = set(Language.objects.filter(providers__isnull=False).values_list("code", flat=True))
-    assert {"en", "es"} <= languages and len(languages) >= 6
+    assert {"en", "es", "zh", "vi", "ru", "ht"} <= languages
     insurers = set(Insurance.objects.filter(providers__isnull=False).values_list("slug", flat=True))
     assert {"medicaid", "medicare", "aetna", "bcbs", "cigna", "united", "self-pay"} <= insurers
     specialties = set(
