@@ -49,24 +49,30 @@ def _derive(provider: Provider) -> str:
 
 
 @transaction.atomic
-def rotate_feed_token(*, provider: Provider) -> str:
-    """Give the provider a new feed token; the previous one stops working at once."""
+def _issue(provider: Provider, *, replace: bool) -> str:
+    # Under the row lock, so two first requests for a URL cannot issue two tokens.
     locked = Provider.objects.select_for_update().get(pk=provider.pk)
-    locked.feed_token_salt = new_salt()
-    token = _derive(locked)
-    locked.feed_token_hash = hash_token(token)
-    locked.save(update_fields=["feed_token_salt", "feed_token_hash", "updated_at"])
+    if replace or not (locked.feed_token_salt and locked.feed_token_hash):
+        locked.feed_token_salt = new_salt()
+        locked.feed_token_hash = hash_token(_derive(locked))
+        locked.save(update_fields=["feed_token_salt", "feed_token_hash", "updated_at"])
     provider.feed_token_salt = locked.feed_token_salt
     provider.feed_token_hash = locked.feed_token_hash
     provider.updated_at = locked.updated_at
-    return token
+    return _derive(locked)
+
+
+def rotate_feed_token(*, provider: Provider) -> str:
+    """Give the provider a new feed token; the previous one stops working at once."""
+    return _issue(provider, replace=True)
 
 
 def feed_token(*, provider: Provider) -> str:
     """The provider's current feed token, issuing the first one when there is none."""
-    if not provider.feed_token_salt or not provider.feed_token_hash:
-        return rotate_feed_token(provider=provider)
-    token = _derive(provider)
+    if provider.feed_token_salt and provider.feed_token_hash:
+        token = _derive(provider)
+    else:
+        token = _issue(provider, replace=False)
     if not token_matches(token, provider.feed_token_hash):
         # The stored hash came from another SECRET_KEY: the live URL cannot be rebuilt.
         raise DomainError(

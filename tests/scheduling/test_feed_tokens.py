@@ -107,3 +107,13 @@ def test_the_command_asks_for_rotation_when_the_url_cannot_be_derived(settings) 
     settings.SECRET_KEY = "another-secret-key-entirely"
     with pytest.raises(CommandError, match="--rotate"):
         call_command("calendar_feed_url", "dana-whitfield", stdout=StringIO())
+
+
+def test_asking_for_the_url_with_a_stale_provider_row_does_not_revoke_the_issued_one(
+    client,  # noqa: ANN001
+) -> None:
+    provider = ProviderFactory()
+    stale = type(provider).objects.get(pk=provider.pk)  # read before any token exists
+    token = feed_token(provider=provider)
+    assert feed_token(provider=stale) == token
+    assert client.get(_path(token)).status_code == 200
