@@ -158,12 +158,25 @@ def _save_guarded(appointment: Appointment, **kwargs: Any) -> None:
         raise
 
 
+def _within_reach(service: Service, start: datetime, now: datetime) -> datetime:
+    """The start in UTC, if it lies between now and the booking horizon; else 409.
+
+    Checked before any arithmetic on it, so year 1 or 9999 is a refusal, not an overflow.
+    """
+    try:
+        start = start.astimezone(UTC)
+    except OverflowError:
+        raise slot_unavailable("That time is not offered.") from None
+    if start <= now:
+        raise slot_unavailable("That time is in the past.")
+    if start - now > timedelta(days=min(service.horizon_days, 3660) + 2):
+        raise slot_unavailable("That time is beyond the booking horizon.")
+    return start
+
+
 def _require_offered(
     service: Service, start: datetime, now: datetime, exclude: uuid.UUID | None = None
 ) -> None:
-    if start <= now:
-        raise slot_unavailable("That time is in the past.")
-
     if not availability.is_offered(service, start, now=now, exclude_appointment_id=exclude):
         raise slot_unavailable()
 
@@ -304,7 +317,7 @@ def book_appointment(
         manage_token_salt=salt,
         manage_token_hash=hash_token(derive_token("manage", appointment_id, salt)),
     )
-    _place(appointment, service, start)
+    _place(appointment, service, _within_reach(service, start, now))
     appointment.video_room = _video_room(appointment.session_key)
     if service.is_group:
         _hold_seat(appointment, service)
@@ -343,7 +356,7 @@ def reschedule_appointment(
         raise invalid_transition("An appointment that has started cannot be moved.")
     service = appointment.service
     old_start = appointment.start
-    _place(appointment, service, start)
+    _place(appointment, service, _within_reach(service, start, now))
     if service.is_group:
         appointment.video_room = _video_room(appointment.session_key)
         _hold_seat(appointment, service)

@@ -1,0 +1,51 @@
+"""Odd but well-formed input never reaches a 500."""
+
+from __future__ import annotations
+
+import pytest
+import time_machine
+from rest_framework.test import APIClient
+
+from tests.scheduling.booking_helpers import NOW, WED_10, book, make_service
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def clock():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        "9999-12-31T23:30:00+00:00",
+        "0001-01-01T00:00:00+05:00",
+        "0001-01-01T00:00:00-05:00",
+        "2026-03-04T10:00:00+23:59",
+        "2027-03-04T10:00:00-05:00",
+    ],
+)
+def test_extreme_starts_are_409_not_500(start):
+    response = book(APIClient(), make_service(), start)
+    assert response.status_code == 409, response.content
+    assert response.json()["code"] == "slot_unavailable"
+
+
+def test_a_very_long_name_is_400():
+    response = book(APIClient(), make_service(), WED_10, patient={"name": "x" * 500})
+    assert response.status_code == 400
+    assert "name" in response.json()["fields"]["patient"]
+
+
+def test_a_reschedule_to_an_extreme_start_is_409():
+    client = APIClient()
+    body = book(client, make_service(), WED_10).json()
+    token = body["manage_url"].rsplit("/", 1)[-1]
+    response = client.post(
+        f"/api/appointments/{body['id']}/reschedule/?token={token}",
+        {"start": "9999-12-31T23:59:00+00:00"},
+        format="json",
+    )
+    assert response.status_code == 409
