@@ -222,3 +222,20 @@ def test_a_changed_field_is_written_and_bumps_updated_at():
     stored = Provider.objects.get()
     assert stored.accepting_new_patients is False and stored.updated_at > before
     assert Service.objects.get().capacity == 8
+
+
+def test_a_concurrent_writer_turns_into_a_409_conflict_not_a_500(monkeypatch):
+    from django.db import IntegrityError
+
+    from common.errors import Conflict
+    from scheduling.directory import writer
+
+    def clash(specs):  # noqa: ANN001, ANN202 - stands in for another import racing this one
+        Provider.objects.create(slug="half-written", name="Half", kind="therapist", timezone="UTC")
+        raise IntegrityError("duplicate key value violates unique constraint")
+
+    monkeypatch.setattr(writer, "_write", clash)
+    with pytest.raises(Conflict) as info:
+        import_directory(document=document())
+    assert (info.value.code, info.value.status) == ("directory_conflict", 409)
+    assert not Provider.objects.filter(slug="half-written").exists()
