@@ -480,10 +480,10 @@ class _Validator:
             day: int | None = None
             if "weekday" not in item:
                 self.error(f"{where}.weekday", "required")
-            elif weekday not in WEEKDAYS:
+            elif not isinstance(weekday, str) or weekday.lower() not in WEEKDAYS:
                 self.error(f"{where}.weekday", f"{weekday!r} is not one of {', '.join(WEEKDAYS)}")
             else:
-                day = WEEKDAYS.index(weekday)
+                day = WEEKDAYS.index(weekday.lower())  # "Mon" is as clear as "mon"
             bounds = self.start_end(item, where)
             if day is None or bounds is None:
                 ok = False

@@ -142,6 +142,20 @@ def test_a_state_listed_twice_is_reported():
     }
 
 
+def test_weekday_abbreviations_are_read_in_any_case():
+    spec = validate_directory(
+        document(with_hours(("Mon", "09:00", "12:00"), ("TUE", "09:00", "12:00")))
+    )[0]
+    assert [day for day, _, _ in spec.weekly_hours or ()] == [0, 1]
+
+
+@pytest.mark.parametrize("weekday", ["monday", "funday", 0, None])
+def test_an_unknown_weekday_is_reported_whatever_its_form(weekday: Any):
+    assert errors_of(document(with_hours((weekday, "09:00", "12:00")))) == {
+        "dana-whitfield.weekly_hours[0].weekday": f"{weekday!r} is not one of mon, tue, wed, thu, fri, sat, sun"
+    }
+
+
 def test_an_unknown_weekday_is_reported():
     assert errors_of(document(with_hours(("monday", "09:00", "12:00")))) == {
         "dana-whitfield.weekly_hours[0].weekday": "'monday' is not one of mon, tue, wed, thu, fri, sat, sun"
