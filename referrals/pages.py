@@ -15,7 +15,6 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from common.errors import DomainError
-from common.tokens import hash_token
 from referrals import services
 from referrals.models import OfferStatus, Referral, ReferralOffer, ReferralStatus
 from scheduling import availability, links
@@ -26,19 +25,8 @@ from scheduling.pages.zones import visitor_zone
 from scheduling.portal import provider_required
 
 
-def referral_for_token(token: object) -> Referral | None:
-    """The referral a self-scheduling token opens, or None."""
-    if not isinstance(token, str) or not token or len(token) > 200:
-        return None
-    return (
-        Referral.objects.select_related("patient", "appointment")
-        .filter(token_hash=hash_token(token))
-        .first()
-    )
-
-
 def _referral(token: str) -> Referral:
-    referral = referral_for_token(token)
+    referral = services.referral_for_token(token)
     if referral is None:
         raise Http404("This link does not work.")
     return referral
