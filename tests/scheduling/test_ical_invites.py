@@ -313,3 +313,4 @@ def test_the_download_is_named_after_the_patients_local_date(client) -> None:  #
     appointment = _appointment(start=datetime(2026, 12, 9, 2, 0, tzinfo=UTC))
     response = client.get(_invite_url(appointment, manage_token(appointment)))
     assert response["Content-Disposition"] == 'attachment; filename="appointment-20261208.ics"'
+    parse(response.content)
