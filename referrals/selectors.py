@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from referrals.matching import Candidate, Criteria, Match, rank
 from referrals.models import OfferStatus, Referral, ReferralOffer
+from scheduling.availability import next_available
 from scheduling.models import (
     ACTIVE_STATUSES,
     Appointment,
@@ -64,16 +65,7 @@ def _candidate_providers(
                 )
             )
         )
-    load = (
-        Appointment.objects.filter(
-            provider=OuterRef("pk"), status__in=ACTIVE_STATUSES, start__gte=now
-        )
-        .order_by()
-        .values("provider")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return qs.annotate(load=Coalesce(Subquery(load), 0)).prefetch_related(
+    return qs.prefetch_related(
         "licenses",
         "specialties",
         "languages",
@@ -84,7 +76,30 @@ def _candidate_providers(
     )
 
 
-def _candidate(provider: Provider, when: dict[int, datetime | None]) -> Candidate:
+def _loads(provider_ids: list[int], now: datetime) -> dict[int, int]:
+    """Upcoming active appointments per provider, in one query.
+
+    Counted here rather than in SQL: filtering on status lets SQLite's planner pick the
+    (status, start) index and scan every upcoming appointment of the directory, while the
+    (provider, blocked_end) index reads only the candidates' rows.
+    """
+    loads: Counter[int] = Counter()
+    if not provider_ids:
+        return loads
+    rows = (
+        Appointment.objects.filter(provider_id__in=provider_ids, blocked_end__gte=now)
+        .order_by()
+        .values_list("provider_id", "status", "start")
+    )
+    for provider_id, status, start in rows:
+        if status in ACTIVE_STATUSES and start >= now:
+            loads[provider_id] += 1
+    return loads
+
+
+def _candidate(
+    provider: Provider, when: dict[int, datetime | None], loads: dict[int, int]
+) -> Candidate:
     service = provider.match_services[0] if provider.match_services else None  # type: ignore[attr-defined]
     return Candidate(
         provider_id=provider.pk,
@@ -99,7 +114,7 @@ def _candidate(provider: Provider, when: dict[int, datetime | None]) -> Candidat
         modalities=frozenset(provider.modalities),
         insurance=frozenset(i.slug for i in provider.insurance.all()),
         languages=frozenset(lang.code for lang in provider.languages.all()),
-        load=provider.load,  # type: ignore[attr-defined]
+        load=loads.get(provider.pk, 0),
         next_available=when.get(service.pk) if service else None,
     )
 
@@ -112,8 +127,6 @@ def find_matches(
     A fixed number of queries whatever the directory size: the candidates with their
     prefetches, then one next_available() call for all their services.
     """
-    from scheduling.availability import next_available  # noqa: PLC0415 - lands with the slot work
-
     now = now or timezone.now()
     criteria = criteria_for(referral)
     providers = list(_candidate_providers(criteria, referral.service_slug, now))
@@ -123,7 +136,8 @@ def find_matches(
         if p.match_services  # type: ignore[attr-defined]
     }
     when = next_available(list(services.values()), now=now) if services else {}
-    candidates = [_candidate(p, when) for p in providers]
+    loads = _loads(list(services), now)
+    candidates = [_candidate(p, when, loads) for p in providers]
     return rank(criteria, candidates), services
 
 

@@ -268,6 +268,14 @@ def _offer(
             offer.responded_at = None
             offer.decline_reason = ""
             offer.save()
+    chosen = {p.pk for p, _ in choices}
+    # An assignment replaces the earlier choices; declined offers stay as they are.
+    ReferralOffer.objects.filter(
+        referral=referral, status__in=(OfferStatus.OPEN, OfferStatus.ACCEPTED)
+    ).exclude(provider_id__in=chosen).update(status=OfferStatus.WITHDRAWN, responded_at=now)
+    if referral.nudged_at is None and referral.nudge_at <= now < referral.deadline_at:
+        # A link sent late gets its reminder halfway through the time that is left.
+        referral.nudge_at = now + (referral.deadline_at - now) / 2
     referral.provider = choices[0][0]
     event = transition_to(
         referral,
@@ -288,10 +296,7 @@ def _auto_choices(referral: Referral, now: datetime) -> list[tuple[Provider, Ser
     from referrals.selectors import find_matches
 
     matches, services = find_matches(referral, now=now)
-    live = {o.provider_id for o in referral.offers.all() if o.is_live}
-    picked = [m for m in matches if m.next_available is not None and m.provider_id not in live][
-        :SELF_SCHEDULING_CHOICES
-    ]
+    picked = [m for m in matches if m.next_available is not None][:SELF_SCHEDULING_CHOICES]
     providers = Provider.objects.in_bulk([m.provider_id for m in picked])
     return [(providers[m.provider_id], services[m.provider_id]) for m in picked]
 
