@@ -147,6 +147,16 @@ class CancelForm(forms.Form):
     )
 
 
+class ProviderCancelForm(CancelForm):
+    reason = forms.CharField(
+        label="Reason (optional)",
+        required=False,
+        max_length=500,
+        help_text="Kept in this appointment's history. The patient's text does not include it.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
 class RescheduleForm(forms.Form):
     start = forms.CharField(widget=forms.HiddenInput)
 

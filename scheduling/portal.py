@@ -24,7 +24,12 @@ from common.errors import DomainError
 from notifications.models import Notification
 from scheduling import feeds, services
 from scheduling.access import user_provider
-from scheduling.forms import CancelForm, DateOverrideForm, TimeOffForm, WeeklyHoursForm
+from scheduling.forms import (
+    DateOverrideForm,
+    ProviderCancelForm,
+    TimeOffForm,
+    WeeklyHoursForm,
+)
 from scheduling.models import (
     ACTIVE_STATUSES,
     Actor,
@@ -127,7 +132,7 @@ def appointment_detail(
         "can_mark": appointment.is_past(now)
         and appointment.status != AppointmentStatus.CANCELLED
         and appointment.status != AppointmentStatus.REQUESTED,
-        "cancel_form": CancelForm(),
+        "cancel_form": ProviderCancelForm(),
         "nav": "home",
     }
     return render(request, "scheduling/portal/appointment.html", context)
@@ -182,7 +187,7 @@ def attendance(request: HttpRequest, provider: Provider, appointment_id: Any) ->
 @provider_required
 def cancel(request: HttpRequest, provider: Provider, appointment_id: Any) -> HttpResponse:
     appointment = _own_appointment(provider, appointment_id)
-    form = CancelForm(request.POST)
+    form = ProviderCancelForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     return _act(
         request,

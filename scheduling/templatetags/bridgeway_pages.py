@@ -39,3 +39,9 @@ def debug_mode() -> bool:
     from django.conf import settings
 
     return bool(settings.DEBUG)
+
+
+@register.filter
+def words(value: object) -> str:
+    """'patient_confirmed' -> 'patient confirmed'."""
+    return str(value).replace("_", " ")

@@ -305,3 +305,29 @@ def test_referral_link_booking_marks_the_referral_scheduled(live_server, browser
     page.goto(f"{live_server.url}/r/{token}")
     expect(page.get_by_text("You already have an appointment")).to_be_visible()
     context.close()
+
+
+def test_a_keyboard_alone_reaches_a_time_and_sees_where_focus_is(
+    live_server, browser: Browser, service
+):
+    journey = Journey("keyboard-only")
+    context = new_context(browser)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/providers/{service.provider.slug}/?state=NY")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to main content")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_in_viewport()
+    for _ in range(80):  # bounded: the first time is a few dozen stops away at most
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.closest('.slots') !== null"):
+            break
+    else:
+        raise AssertionError("Tab never reached a time on the picker")
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"
+    journey.check(page, "a time focused by keyboard")
+    label = page.evaluate("document.activeElement.getAttribute('aria-label')")
+    page.keyboard.press("Enter")
+    expect(page.get_by_text(label)).to_be_visible()
+    context.close()
