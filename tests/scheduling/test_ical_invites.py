@@ -17,7 +17,14 @@ from scheduling.ical import (
 )
 from scheduling.links import ics_url, manage_token, manage_url
 from scheduling.models import Actor, AppointmentStatus
-from tests.factories import AppointmentFactory, PatientFactory, ProviderFactory, ServiceFactory
+from tests.factories import (
+    AppointmentFactory,
+    PatientFactory,
+    ProviderFactory,
+    ServiceFactory,
+    StaffFactory,
+    UserFactory,
+)
 from tests.scheduling.ical_parsers import parse
 
 pytestmark = pytest.mark.django_db
@@ -314,3 +321,32 @@ def test_the_download_is_named_after_the_patients_local_date(client) -> None:  #
     response = client.get(_invite_url(appointment, manage_token(appointment)))
     assert response["Content-Disposition"] == 'attachment; filename="appointment-20261208.ics"'
     parse(response.content)
+
+
+def test_the_provider_signed_in_gets_the_invite_without_a_token(client) -> None:  # noqa: ANN001
+    user = UserFactory()
+    provider = ProviderFactory(user=user)
+    appointment = _appointment(service=ServiceFactory(provider=provider))
+    client.force_login(user)
+    response = client.get(_invite_url(appointment, None))
+    assert response.status_code == 200
+    parse(response.content)
+
+
+def test_staff_get_the_invite_with_an_api_token(client) -> None:  # noqa: ANN001
+    from rest_framework.authtoken.models import Token
+
+    appointment = _appointment()
+    key = Token.objects.create(user=StaffFactory()).key
+    response = client.get(_invite_url(appointment, None), HTTP_AUTHORIZATION=f"Token {key}")
+    assert response.status_code == 200
+    parse(response.content)
+
+
+def test_another_providers_login_does_not_open_the_invite(client) -> None:  # noqa: ANN001
+    user = UserFactory()
+    ProviderFactory(user=user)
+    appointment = _appointment()
+    client.force_login(user)
+    response = client.get(_invite_url(appointment, None))
+    assert response.status_code == 404 and response.content == b""
