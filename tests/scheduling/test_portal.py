@@ -235,7 +235,7 @@ def test_the_appointment_page_shows_its_notification_history(portal, service):
         subject_ref="appointment:someone-else",
     )
     text = portal.get(f"/portal/appointments/{appointment.pk}/").text
-    assert "appointment_confirmed" in text and "Delivered" in text
+    assert "appointment confirmed" in text and "Delivered" in text
     assert "unreachable" not in text
 
 
