@@ -49,3 +49,44 @@ def test_a_reschedule_to_an_extreme_start_is_409():
         format="json",
     )
     assert response.status_code == 409
+
+
+@pytest.mark.parametrize(
+    ("action", "data"),
+    [
+        ("reschedule", []),
+        ("reschedule", {"start": {"a": 1}}),
+        ("reschedule", {"start": "2026-03-04T11:00:00"}),
+        ("cancel", {"reason": {"a": 1}}),
+        ("cancel", {"reason": "x" * 600}),
+        ("attendance", {"status": 3}),
+        ("attendance", "attended"),
+    ],
+)
+def test_wrong_shapes_on_manage_actions_are_400(action, data):
+    client = APIClient()
+    body = book(client, make_service(), WED_10).json()
+    token = body["manage_url"].rsplit("/", 1)[-1]
+    response = client.post(
+        f"/api/appointments/{body['id']}/{action}/?token={token}", data, format="json"
+    )
+    assert response.status_code in (400, 403), response.content
+    assert set(response.json()) == {"code", "detail", "fields"}
+
+
+def test_malformed_json_on_a_manage_action_is_400():
+    client = APIClient()
+    body = book(client, make_service(), WED_10).json()
+    token = body["manage_url"].rsplit("/", 1)[-1]
+    response = client.post(
+        f"/api/appointments/{body['id']}/cancel/?token={token}",
+        "{oops",
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "malformed_request"
+
+
+def test_a_form_encoded_booking_is_400_not_500():
+    response = APIClient().post("/api/appointments/", {"provider": "x", "service": "y"})
+    assert response.status_code == 400
