@@ -267,6 +267,7 @@ def feed_for(provider: Provider, entries: Iterable[FeedEntry]) -> bytes:
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
+    cal.add("name", feed_name(provider))  # RFC 7986; X-WR-CALNAME for older clients
     cal.add("x-wr-calname", feed_name(provider))
     cal.add("x-wr-timezone", provider.timezone)
     cal.add("refresh-interval", FEED_REFRESH, parameters={"VALUE": "DURATION"})

@@ -49,6 +49,7 @@ def test_a_provider_with_no_appointments_gets_a_valid_empty_calendar(client) -> 
     assert parsed.ical_events() == [] and parsed.vobj_events() == []
     assert str(parsed.ical["X-WR-CALNAME"]) == "Bridgeway appointments (Dana W.)"
     assert parsed.vobj.contents["x-wr-calname"][0].value == "Bridgeway appointments (Dana W.)"
+    assert str(parsed.ical["NAME"]) == "Bridgeway appointments (Dana W.)"
     assert parsed.ical.decoded("REFRESH-INTERVAL") == timedelta(minutes=15)
     assert parsed.ical["REFRESH-INTERVAL"].params["VALUE"] == "DURATION"
     lines = unfolded_lines(parsed.raw)
