@@ -79,6 +79,15 @@ def check_transition(appointment: Appointment, to_status: str) -> None:
         )
 
 
+def transition_to(appointment: Appointment, to_status: str) -> str:
+    """The one way a status changes: check the table, set it, bump SEQUENCE; return the old one."""
+    check_transition(appointment, to_status)
+    from_status = appointment.status
+    appointment.status = to_status
+    appointment.sequence += 1
+    return from_status
+
+
 def _require_aware(start: datetime) -> None:
     if not isinstance(start, datetime) or timezone.is_naive(start):
         raise DomainError(
@@ -392,13 +401,11 @@ def cancel_appointment(
     check_transition(appointment, S.CANCELLED)
     if appointment.is_past(now):
         raise invalid_transition("An appointment that has started cannot be cancelled.")
-    from_status = appointment.status
-    appointment.status = S.CANCELLED
+    from_status = transition_to(appointment, S.CANCELLED)
     appointment.cancel_reason = (reason or "")[:500]
     appointment.cancelled_late = appointment.start - now < timedelta(
         hours=appointment.service.late_cancel_hours
     )
-    appointment.sequence += 1
     appointment.save(
         update_fields=["status", "cancel_reason", "cancelled_late", "sequence", "updated_at"]
     )
@@ -437,9 +444,7 @@ def confirm_appointment(
             )
         kind = EventKind.PATIENT_CONFIRMED
     else:
-        check_transition(appointment, S.CONFIRMED)
-        appointment.status = S.CONFIRMED
-        appointment.sequence += 1
+        transition_to(appointment, S.CONFIRMED)
         appointment.save(update_fields=["status", "sequence", "updated_at"])
         kind = EventKind.CONFIRMED
     _record(
@@ -476,9 +481,7 @@ def record_attendance(
     check_transition(appointment, status)
     if not appointment.is_past(now):
         raise invalid_transition("Attendance can be recorded only after the start.")
-    from_status = appointment.status
-    appointment.status = status
-    appointment.sequence += 1
+    from_status = transition_to(appointment, status)
     appointment.save(update_fields=["status", "sequence", "updated_at"])
     _record(
         appointment,
