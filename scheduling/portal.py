@@ -91,11 +91,15 @@ def home(request: HttpRequest, provider: Provider) -> HttpResponse:
     requests = list(
         _appointments(provider).filter(status=AppointmentStatus.REQUESTED, start__gte=now)
     )
+    upcoming = list(
+        _appointments(provider).filter(start__gte=week_end, status__in=ACTIVE_STATUSES)[:10]
+    )
     context = {
         "provider": provider,
         "zone": _zone(provider),
         "today": today,
         "later": later,
+        "upcoming": upcoming,
         "requests": requests,
         "now": now,
         "today_date": start.date(),
