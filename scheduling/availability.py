@@ -6,6 +6,7 @@ services it is given, then computes in plain Python.
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -14,9 +15,8 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from django.db import connections
-from django.db.models import QuerySet, TextField
-from django.db.models.functions import Cast
+from django.db import connections, router
+from django.db.models import Model
 from django.utils import timezone
 
 from common.timezones import get_zone
@@ -85,18 +85,40 @@ def _as_aware(name: str, value: datetime) -> datetime:
     return value
 
 
-def _fetch(queryset: QuerySet[Any]) -> list[tuple[Any, ...]]:
-    """Rows of a values_list queryset straight from the cursor.
+def _rows(
+    model: type[Model],
+    columns: Sequence[str],
+    where: str,
+    params: Sequence[Any],
+    *,
+    ids: Sequence[int],
+    as_text: Sequence[str] = (),
+) -> list[tuple[Any, ...]]:
+    """SELECT columns of model's rows for these providers, straight from the cursor.
 
-    Django's per-value converters (make_aware on every SQLite datetime) cost more than the
-    rest of next_available for a large directory; `_aware` does the one step needed.
+    Hand-written (from the models' own table and column names) because the ORM's query
+    building and per-value converters cost more than everything else on these hot paths:
+    on SQLite the date-time columns come back as text and are parsed once in C (`_aware`);
+    on PostgreSQL psycopg parses them in C.
     """
-    sql, params = queryset.query.sql_with_params()
-    connection = connections[queryset.db]
+    connection = connections[router.db_for_read(model)]
+    quote = connection.ops.quote_name
+    fields = {f.name: quote(f.column or f.name) for f in model._meta.concrete_fields}
+    text = connection.vendor == "sqlite"
+    selected = [
+        f"CAST({fields[name]} AS text)" if text and name in as_text else fields[name]
+        for name in ("provider", *columns)
+    ]
+    # Only identifiers from the model's metadata are interpolated; values are parameters.
+    sql = (
+        f"SELECT {', '.join(selected)} FROM {quote(model._meta.db_table)} "  # noqa: S608
+        f"WHERE {fields['provider']} IN ({', '.join(['%s'] * len(ids))})"
+        + (" AND " + where.format(**fields) if where else "")
+    )
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             _use_native_timestamps(cursor.cursor)
-        cursor.execute(sql, params)
+        cursor.execute(sql, [*ids, *params])
         return cursor.fetchall()
 
 
@@ -115,16 +137,8 @@ def _use_native_timestamps(raw_cursor: Any) -> None:
     adapters.register_loader("timestamptz", TimestamptzLoader)
 
 
-def _as_text(queryset: QuerySet[Any], *names: str) -> tuple[QuerySet[Any], list[str]]:
-    """On SQLite, read these columns as text: its per-value converters are the slow part."""
-    if connections[queryset.db].vendor != "sqlite":
-        return queryset, list(names)
-    casts = {f"text_{name}": Cast(name, output_field=TextField()) for name in names}
-    return queryset.annotate(**casts), list(casts)
-
-
 def _aware(value: datetime | str) -> datetime:
-    # SQLite hands back naive UTC as text (see _as_text); parsing it with the offset
+    # SQLite hands back naive UTC as text (see _rows); parsing it with the offset
     # appended is several times cheaper than replace(tzinfo=...).
     if isinstance(value, str):
         try:
@@ -143,6 +157,10 @@ def _clock(value: time | str, _seen: dict[str, time] = {}) -> time:  # noqa: B00
     return found
 
 
+def _day(value: date | str) -> date:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
 def load_times(
     zones: dict[int, str],
     *,
@@ -155,47 +173,62 @@ def load_times(
     found = {pid: ProviderTimes(zone=get_zone(name)) for pid, name in zones.items()}
     if not ids:
         return found
-    # order_by() drops the models' default orderings, which join the provider table.
-    hours, names = _as_text(
-        WeeklyHours.objects.filter(provider_id__in=ids).order_by(), "start", "end"
+    ops = connections[router.db_for_read(Appointment)].ops
+    since, until = ops.adapt_datetimefield_value(start), ops.adapt_datetimefield_value(end)
+
+    hours = _rows(
+        WeeklyHours, ["weekday", "start", "end"], "", [], ids=ids, as_text=["start", "end"]
     )
-    rows: Iterable[Any] = _fetch(hours.values_list("provider_id", "weekday", *names))
-    for pid, weekday, w_start, w_end in rows:
+    for pid, weekday, w_start, w_end in hours:
         found[pid].weekly[weekday].append((_clock(w_start), _clock(w_end)))
+
     # Local dates differ from UTC dates by less than a day in any zone.
-    rows = (
-        DateOverride.objects.filter(
-            provider_id__in=ids,
-            date__gte=(start - _DAY).date(),
-            date__lte=(end + _DAY).date(),
-        )
-        .order_by()
-        .values_list("provider_id", "date", "windows")
+    overrides = _rows(
+        DateOverride,
+        ["date", "windows"],
+        "{date} >= %s AND {date} <= %s",
+        [
+            ops.adapt_datefield_value((start - _DAY).date()),
+            ops.adapt_datefield_value((end + _DAY).date()),
+        ],
+        ids=ids,
     )
-    for pid, day, windows in rows:
+    for pid, day, windows in overrides:
         try:
-            found[pid].overrides[day] = parse_windows(windows)
+            parsed = parse_windows(json.loads(windows) if isinstance(windows, str) else windows)
         except ValueError:
-            found[pid].overrides[day] = []  # an unreadable override closes the day, never opens it
-    time_off, names = _as_text(
-        TimeOff.objects.filter(provider_id__in=ids, end__gt=start, start__lt=end).order_by(),
-        "start",
-        "end",
+            parsed = []  # an unreadable override closes the day, never opens it
+        found[pid].overrides[_day(day)] = parsed
+
+    time_off = _rows(
+        TimeOff,
+        ["start", "end"],
+        "{end} > %s AND {start} < %s",
+        [since, until],
+        ids=ids,
+        as_text=["start", "end"],
     )
-    rows = _fetch(time_off.values_list("provider_id", *names))
-    for pid, off_start, off_end in rows:
+    for pid, off_start, off_end in time_off:
         found[pid].time_off.append((_aware(off_start), _aware(off_end)))
+
     # Status is checked here rather than in SQL: with it, SQLite's planner picks the status
     # index and scans every confirmed appointment instead of this providers' window.
-    appointments = Appointment.objects.filter(
-        provider_id__in=ids, blocked_end__gt=start, blocked_start__lt=end
-    ).order_by()
+    where, params = "{blocked_end} > %s AND {blocked_start} < %s", [since, until]
     if exclude_appointment_id is not None:
-        appointments = appointments.exclude(pk=exclude_appointment_id)
-    appointments, names = _as_text(appointments, "start", "blocked_start", "blocked_end")
-    rows = _fetch(appointments.values_list("provider_id", "service_id", *names, "status"))
+        where += " AND {id} <> %s"
+        pk = Appointment._meta.pk
+        assert pk is not None
+        params.append(pk.get_db_prep_value(pk.to_python(exclude_appointment_id), ops.connection))
+    appointments = _rows(
+        Appointment,
+        ["service", "start", "blocked_start", "blocked_end", "status"],
+        where,
+        params,
+        ids=ids,
+        as_text=["start", "blocked_start", "blocked_end"],
+    )
     active = {str(status) for status in ACTIVE_STATUSES}
-    for pid, sid, appt_start, blocked_start, blocked_end, status in rows:
+    for pid, sid, appt_start, blocked_start, blocked_end, status in appointments:
         if status in active:
             found[pid].appointments.append(
                 (sid, _aware(appt_start), _aware(blocked_start), _aware(blocked_end))
