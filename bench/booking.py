@@ -228,13 +228,24 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] * 1000
 
 
-def queries_per_booking(provider: str, starts: list[datetime], base_n: int) -> tuple[float, int]:
+def _area(sql: str) -> str:
+    for prefix in ("notifications_", "referrals_", "django_q_", "scheduling_"):
+        if f'"{prefix}' in sql:
+            return prefix.rstrip("_")
+    return "savepoint/other" if "SAVEPOINT" in sql else "other"
+
+
+def queries_per_booking(
+    provider: str, starts: list[datetime], base_n: int
+) -> tuple[float, int, dict[str, float]]:
+    """Mean and max queries of one booking over the HTTP stack in-process, and by area."""
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
     client = Client()
     counts = []
+    areas: dict[str, int] = {}
     for i, start in enumerate(starts):
         with CaptureQueriesContext(connection) as ctx:
             response = client.post(
@@ -244,7 +255,14 @@ def queries_per_booking(provider: str, starts: list[datetime], base_n: int) -> t
             )
         assert response.status_code == 201, response.content
         counts.append(len(ctx.captured_queries))
-    return statistics.mean(counts), max(counts)
+        for query in ctx.captured_queries:
+            area = _area(query["sql"])
+            areas[area] = areas.get(area, 0) + 1
+    return (
+        statistics.mean(counts),
+        max(counts),
+        {area: n / len(starts) for area, n in sorted(areas.items())},
+    )
 
 
 def insert_baseline(samples: int = 300) -> float:
@@ -327,7 +345,7 @@ def main() -> None:
         provider=baseline_provider, slug="visit", name="Visit", duration_minutes=30
     )
 
-    mean_q, max_q = queries_per_booking(slugs[0], slot_starts(300, 1)[:20], 900000)
+    mean_q, max_q, by_area = queries_per_booking(slugs[0], slot_starts(300, 1)[:20], 900000)
 
     server = Server()
     try:
@@ -366,6 +384,7 @@ def main() -> None:
     insert = insert_baseline()
     print("\nSQL")
     print(f"  queries per booking (in-process, 20 bookings): mean {mean_q:.1f}, max {max_q}")
+    print("  by area: " + ", ".join(f"{area} {n:.1f}" for area, n in by_area.items()))
     print(
         f"  bare INSERT+COMMIT median {insert * 1000:.2f} ms; booking p50 / insert = {p50 / insert:.1f}x"
     )
