@@ -96,8 +96,13 @@ def invite_filename(appointment: Appointment) -> str:
 
 
 def param_text(text: str) -> str:
-    """A name fit for a parameter value (CN), which may hold neither a newline nor a DQUOTE."""
-    return " ".join(text.replace('"', "'").split())
+    """A name fit for a parameter value (CN) that every parser reads back alike.
+
+    A parameter may hold neither a newline nor a DQUOTE; a backslash or a caret is legal
+    but parsers disagree on it (RFC 6868 escaping, backslash escapes), so neither is kept.
+    """
+    cleaned = text.replace('"', "'").replace("\\", "/").replace("^", "")
+    return " ".join(cleaned.split())
 
 
 def organizer_address(provider: Provider) -> vCalAddress:
