@@ -284,11 +284,15 @@ def throughput(
             f"server saw {len(fake.requests):,} requests, {duplicates} duplicates)"
         )
     finally:
-        os.killpg(worker.pid, signal.SIGTERM)
+        worker.send_signal(signal.SIGTERM)  # the main process stops its children in order
         try:
             worker.wait(timeout=30)
         except subprocess.TimeoutExpired:
+            pass
+        try:
             os.killpg(worker.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
         if broker == "redis":
             import redis
 
