@@ -43,7 +43,7 @@ _UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Zulu", "Etc/Zulu", 
 _CLINICAL = re.compile(
     r"addict|opioid|opiate|substance|recover|rehab|detox|therap|counsel|psychiat|methadone|"
     r"buprenorphine|suboxone|naloxone|narcan|overdose|withdraw|treatment|alcohol|drug|"
-    r"sobriety|sober|relapse|diagnos|mental|psych|clinic|\bAA\b|\bNA\b",
+    r"sobriety|sober|relapse|diagnos|mental|psych|\bAA\b|\bNA\b",
     re.IGNORECASE,
 )
 
@@ -80,8 +80,14 @@ def event_status(status: str) -> str:
     return _EVENT_STATUS[AppointmentStatus(status)]
 
 
+def provider_label(provider: Provider) -> str:
+    """'Dana W.'; but a name such as 'Hope Recovery Center' would say too much."""
+    name = provider.display_name
+    return name if is_discreet(name) else "your provider"
+
+
 def invite_summary(provider: Provider) -> str:
-    return f"Appointment with {provider.display_name}"
+    return f"Appointment with {provider_label(provider)}"
 
 
 def invite_content_type(method: str) -> str:
@@ -106,9 +112,10 @@ def param_text(text: str) -> str:
 
 
 def organizer_address(provider: Provider) -> vCalAddress:
-    email = provider.email or parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
-    organizer = vCalAddress(f"mailto:{email}")
-    organizer.params["CN"] = param_text(provider.display_name)
+    # An address like intake@hoperecovery.example would tell too; the service's own then.
+    email = provider.email if provider.email and is_discreet(provider.email) else ""
+    organizer = vCalAddress(f"mailto:{email or parseaddr(settings.DEFAULT_FROM_EMAIL)[1]}")
+    organizer.params["CN"] = param_text(provider_label(provider))
     return organizer
 
 
@@ -124,7 +131,7 @@ def _local_zone(name: str) -> tuple[tzinfo, bool]:
 
 
 def _invite_description(appointment: Appointment, method: str) -> str:
-    who = appointment.provider.display_name
+    who = provider_label(appointment.provider)
     if method == METHOD_CANCEL:
         return (
             f"Your appointment with {who} was cancelled.\n"
@@ -255,7 +262,8 @@ FEED_ENTRY_FIELDS = (
 
 
 def feed_name(provider: Provider) -> str:
-    return f"Bridgeway appointments ({provider.display_name})"
+    label = provider_label(provider)
+    return "Bridgeway appointments" + (f" ({label})" if label != "your provider" else "")
 
 
 def feed_for(provider: Provider, entries: Iterable[FeedEntry]) -> bytes:

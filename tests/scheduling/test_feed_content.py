@@ -247,3 +247,10 @@ def test_the_feed_is_byte_for_byte_what_icalendar_writes_for_the_same_values(cli
     # The feed sets typed values directly for speed; re-serialising what icalendar parses
     # from it must give the very same bytes.
     assert icalendar.Calendar.from_ical(raw).to_ical() == raw
+
+
+def test_a_provider_name_that_would_tell_is_left_out_of_the_calendar_name(client) -> None:  # noqa: ANN001
+    provider = ProviderFactory(name="Recovery Partners")
+    parsed = _get_feed(client, provider)
+    assert str(parsed.ical["X-WR-CALNAME"]) == "Bridgeway appointments"
+    assert not CLINICAL.search(parsed.raw.decode())

@@ -350,3 +350,17 @@ def test_another_providers_login_does_not_open_the_invite(client) -> None:  # no
     client.force_login(user)
     response = client.get(_invite_url(appointment, None))
     assert response.status_code == 404 and response.content == b""
+
+
+def test_a_provider_whose_name_or_address_would_tell_is_not_named(client) -> None:  # noqa: ANN001
+    provider = ProviderFactory(
+        name="Recovery Partners of Ohio", email="intake@hoperecovery.example"
+    )
+    appointment = _appointment(service=ServiceFactory(provider=provider))
+    raw = invite_for(appointment)[0]
+    parsed = parse(raw)
+    event = parsed.ical_event(appointment_uid(appointment.id))
+    assert str(event["SUMMARY"]) == "Appointment with your provider"
+    assert not CLINICAL.search(raw.decode())
+    assert str(event["ORGANIZER"]) == "mailto:appointments@bridgeway.invalid"
+    assert not CLINICAL.search(google_calendar_url(appointment).replace("%20", " "))
