@@ -35,7 +35,7 @@ FEED_PAST = timedelta(days=30)
 CANCELLED_KEPT = timedelta(days=30)
 DEFAULT_HORIZON_DAYS = 60
 # Bump when the rendering changes, so cached feeds and ETags from before are not reused.
-RENDER_VERSION = "2"
+RENDER_VERSION = "3"
 CACHE_TIMEOUT = 24 * 3600
 _MAX_TOKEN_LENGTH = 64
 
