@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from referrals.matching import Candidate, Criteria, Match, rank
@@ -36,13 +37,17 @@ def criteria_for(referral: Referral) -> Criteria:
     )
 
 
-def _candidate_providers(
-    criteria: Criteria, service_slug: str, now: datetime
-) -> QuerySet[Provider]:
-    """Providers passing the hard filters, in SQL, with everything the matcher reads prefetched."""
-    services = Service.objects.filter(is_active=True).order_by("position", "id")
+def _services(service_slug: str) -> QuerySet[Service]:
+    """The service a referral books with each provider: the named one, else their first."""
+    services = Service.objects.filter(is_active=True).order_by("provider_id", "position", "id")
     if service_slug:
         services = services.filter(slug=service_slug)
+    return services
+
+
+def _candidate_providers(criteria: Criteria, service_slug: str) -> QuerySet[Provider]:
+    """Providers passing the hard filters, in SQL."""
+    services = _services(service_slug)
     qs = Provider.objects.filter(
         Exists(ProviderLicense.objects.filter(provider=OuterRef("pk"), state=criteria.state)),
         Exists(
@@ -65,56 +70,84 @@ def _candidate_providers(
                 )
             )
         )
-    return qs.prefetch_related(
-        "licenses",
-        "specialties",
-        "languages",
-        "insurance",
-        Prefetch(
-            "services", queryset=services.select_related("provider"), to_attr="match_services"
-        ),
+    return qs.only(
+        "pk", "slug", "name", "timezone", "accepting_new_patients", "offers_video", "offers_phone"
     )
 
 
-def _loads(provider_ids: list[int], now: datetime) -> dict[int, int]:
+def _loads(provider_ids: Any, now: datetime) -> dict[int, int]:
     """Upcoming active appointments per provider, in one query.
 
-    Counted here rather than in SQL: filtering on status lets SQLite's planner pick the
-    (status, start) index and scan every upcoming appointment of the directory, while the
-    (provider, blocked_end) index reads only the candidates' rows.
+    The status and start conditions sit inside the aggregate, not the WHERE clause: there
+    SQLite's planner would pick the (status, start) index and scan every upcoming
+    appointment of the directory, while (provider, blocked_end) reads only the candidates'.
     """
-    loads: Counter[int] = Counter()
-    if not provider_ids:
-        return loads
     rows = (
         Appointment.objects.filter(provider_id__in=provider_ids, blocked_end__gte=now)
         .order_by()
-        .values_list("provider_id", "status", "start")
+        .values("provider_id")
+        .annotate(n=Count("pk", filter=Q(status__in=ACTIVE_STATUSES, start__gte=now)))
+        .values_list("provider_id", "n")
     )
-    for provider_id, status, start in rows:
-        if status in ACTIVE_STATUSES and start >= now:
-            loads[provider_id] += 1
-    return loads
+    return dict(rows)
+
+
+@dataclass
+class _Facts:
+    """The provider attributes the matcher checks, read as plain (provider, value) pairs."""
+
+    states: dict[int, set[str]] = field(default_factory=lambda: defaultdict(set))
+    specialties: dict[int, set[str]] = field(default_factory=lambda: defaultdict(set))
+    languages: dict[int, set[str]] = field(default_factory=lambda: defaultdict(set))
+    insurance: dict[int, set[str]] = field(default_factory=lambda: defaultdict(set))
+
+
+def _facts(provider_ids: Any) -> _Facts:
+    """Four flat queries; cheaper than prefetching model instances for a thousand providers."""
+    facts = _Facts()
+    pairs = [
+        (facts.states, ProviderLicense.objects.values_list("provider_id", "state")),
+        (
+            facts.specialties,
+            Provider.specialties.through.objects.values_list("provider_id", "specialty__slug"),
+        ),
+        (
+            facts.languages,
+            Provider.languages.through.objects.values_list("provider_id", "language__code"),
+        ),
+        (
+            facts.insurance,
+            Provider.insurance.through.objects.values_list("provider_id", "insurance__slug"),
+        ),
+    ]
+    for target, rows in pairs:
+        for provider_id, value in rows.filter(provider_id__in=provider_ids).order_by():
+            target[provider_id].add(value)
+    return facts
 
 
 def _candidate(
-    provider: Provider, when: dict[int, datetime | None], loads: dict[int, int]
+    provider: Provider,
+    service: Service | None,
+    when: dict[int, datetime | None],
+    loads: dict[int, int],
+    facts: _Facts,
 ) -> Candidate:
-    service = provider.match_services[0] if provider.match_services else None  # type: ignore[attr-defined]
+    pk = provider.pk
     return Candidate(
-        provider_id=provider.pk,
+        provider_id=pk,
         slug=provider.slug,
         name=provider.name,
         display_name=provider.display_name,
         service_id=service.pk if service else None,
         service_slug=service.slug if service else "",
         accepting_new_patients=provider.accepting_new_patients,
-        licensed_states=frozenset(lic.state for lic in provider.licenses.all()),
-        specialties=frozenset(s.slug for s in provider.specialties.all()),
+        licensed_states=frozenset(facts.states.get(pk, ())),
+        specialties=frozenset(facts.specialties.get(pk, ())),
         modalities=frozenset(provider.modalities),
-        insurance=frozenset(i.slug for i in provider.insurance.all()),
-        languages=frozenset(lang.code for lang in provider.languages.all()),
-        load=loads.get(provider.pk, 0),
+        insurance=frozenset(facts.insurance.get(pk, ())),
+        languages=frozenset(facts.languages.get(pk, ())),
+        load=loads.get(pk, 0),
         next_available=when.get(service.pk) if service else None,
     )
 
@@ -124,20 +157,26 @@ def find_matches(
 ) -> tuple[list[Match], dict[int, Service]]:
     """Ranked matches for a referral, and the service each provider would be booked for.
 
-    A fixed number of queries whatever the directory size: the candidates with their
-    prefetches, then one next_available() call for all their services.
+    A fixed number of queries whatever the directory size: the candidates, their services,
+    facts and loads (each selecting by the candidates' subquery, cheaper than a thousand
+    bound parameters), then one next_available() call for all their services.
     """
     now = now or timezone.now()
     criteria = criteria_for(referral)
-    providers = list(_candidate_providers(criteria, referral.service_slug, now))
-    services = {
-        p.pk: p.match_services[0]  # type: ignore[attr-defined]
-        for p in providers
-        if p.match_services  # type: ignore[attr-defined]
-    }
+    candidates_qs = _candidate_providers(criteria, referral.service_slug)
+    providers = {p.pk: p for p in candidates_qs}
+    ids = candidates_qs.values("pk")
+    services: dict[int, Service] = {}
+    for service in _services(referral.service_slug).filter(provider_id__in=ids):
+        if service.provider_id not in services:
+            service.provider = providers[service.provider_id]  # no query per service later
+            services[service.provider_id] = service
     when = next_available(list(services.values()), now=now) if services else {}
-    loads = _loads(list(services), now)
-    candidates = [_candidate(p, when, loads) for p in providers]
+    loads = _loads(ids, now)
+    facts = _facts(ids)
+    candidates = [
+        _candidate(p, services.get(pk), when, loads, facts) for pk, p in providers.items()
+    ]
     return rank(criteria, candidates), services
 
 
