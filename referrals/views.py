@@ -98,7 +98,7 @@ def _respond(referral: Referral, role: str) -> Response:
 
 
 class ReferralListCreateView(APIView):
-    @extend_schema(request=ReferralInput, responses={201: dict})
+    @extend_schema(operation_id="referrals_create", request=ReferralInput, responses={201: dict})
     def post(self, request: Request) -> Response:
         if not request.user.is_authenticated:
             raise exceptions.NotAuthenticated()
@@ -110,7 +110,7 @@ class ReferralListCreateView(APIView):
         fresh = selectors.referral_queryset().get(pk=referral.pk)
         return Response(referral_data(fresh, staff=True), status=201)
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(operation_id="referrals_list", responses={200: dict})
     def get(self, request: Request) -> Response:
         qs = selectors.visible_referrals(request.user)
         status = request.query_params.get("status")
