@@ -331,3 +331,46 @@ def test_a_keyboard_alone_reaches_a_time_and_sees_where_focus_is(
     page.keyboard.press("Enter")
     expect(page.get_by_text(label)).to_be_visible()
     context.close()
+
+
+def test_the_less_travelled_pages_pass_the_accessibility_scan(
+    live_server, browser: Browser, service
+):
+    from referrals.services import cancel_referral
+
+    journey = Journey("other-pages")
+    provider = service.provider
+    provider.user = UserFactory(username="dana", password=PASSWORD)
+    provider.save()
+    referral, token = offer_referral([provider], service="intake")
+    page = new_context(browser).new_page()
+
+    page.goto(f"{live_server.url}/m/no-such-link")
+    expect(page.get_by_role("heading", name="This link does not work")).to_be_visible()
+    journey.check(page, "bad private link")
+
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill("dana")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name="Referrals").click()
+    expect(page.get_by_text("Dr. Kim")).to_be_visible()
+    journey.check(page, "referral inbox")
+
+    cancel_referral(referral=referral)
+    page.goto(f"{live_server.url}/r/{token}")
+    expect(page.get_by_role("heading", name="This link is not active any more")).to_be_visible()
+    journey.check(page, "closed referral link")
+
+    page.goto(f"{live_server.url}/providers/{provider.slug}/?state=TX")
+    expect(page.get_by_text("can’t see people located in Texas")).to_be_visible()
+    journey.check(page, "provider not licensed in the visitors state")
+
+    staff = UserFactory(username="helper", password=PASSWORD)
+    page.goto(f"{live_server.url}/portal/")
+    page.get_by_role("button", name="Log out").click()
+    page.get_by_label("Username").fill(staff.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="This login has no provider profile")).to_be_visible()
+    journey.check(page, "login without a provider profile")
