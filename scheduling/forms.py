@@ -169,7 +169,7 @@ class RescheduleForm(forms.Form):
 
 class DeclineForm(forms.Form):
     reason = forms.CharField(
-        label="Why are you declining?",
+        label="Or decline: why can’t you see them?",
         max_length=500,
         help_text="The referrer sees this; the patient does not.",
         error_messages={"required": "Say why, so the referrer can find someone else."},
