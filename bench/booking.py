@@ -265,6 +265,36 @@ def queries_per_booking(
     )
 
 
+def sequential_latency(provider: str, day: int, base_n: int, *, stub_messages: bool) -> str:
+    """One client in-process: wall p50/p95 and CPU p50 of 30 bookings (a diagnostic split)."""
+    from django.test import Client
+
+    import scheduling.services as booking_services
+
+    original = booking_services.record_appointment_notifications
+    if stub_messages:
+        booking_services.record_appointment_notifications = lambda **kwargs: None
+    client = Client()
+    walls, cpus = [], []
+    try:
+        for i, start in enumerate(slot_starts(day, 1)[:30]):
+            wall, cpu = time.perf_counter(), time.process_time()
+            response = client.post(
+                "/api/appointments/",
+                body(provider, start, base_n + i),
+                content_type="application/json",
+            )
+            assert response.status_code == 201, response.content
+            walls.append(time.perf_counter() - wall)
+            cpus.append(time.process_time() - cpu)
+    finally:
+        booking_services.record_appointment_notifications = original
+    return (
+        f"wall p50 {pct(walls, 50):.1f} ms, p95 {pct(walls, 95):.1f} ms; "
+        f"CPU p50 {pct(cpus, 50):.1f} ms"
+    )
+
+
 def insert_baseline(samples: int = 300) -> float:
     """Median seconds of one bare INSERT ... ; COMMIT into scheduling_appointment via psycopg."""
     import psycopg
@@ -381,7 +411,12 @@ def main() -> None:
     finally:
         server.stop()
 
+    full = sequential_latency(slugs[1], 310, 950000, stub_messages=False)
+    core = sequential_latency(slugs[1], 311, 960000, stub_messages=True)
     insert = insert_baseline()
+    print("\nOne client, in-process (no HTTP server), sequential")
+    print(f"  full booking:                                    {full}")
+    print(f"  without recording notifications (diagnostic):   {core}")
     print("\nSQL")
     print(f"  queries per booking (in-process, 20 bookings): mean {mean_q:.1f}, max {max_q}")
     print("  by area: " + ", ".join(f"{area} {n:.1f}" for area, n in by_area.items()))
