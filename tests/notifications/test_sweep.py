@@ -120,3 +120,24 @@ def test_the_sweep_schedule_exists_after_migrate():
     assert schedule.func == "notifications.tasks.sweep_due"
     assert schedule.schedule_type == Schedule.MINUTES
     assert schedule.minutes == 1
+
+
+def test_twilio_without_credentials_fails_the_system_check(settings):
+    from notifications.checks import check_sms_settings
+
+    settings.SMS_BACKEND = "notifications.backends.twilio.TwilioBackend"
+    settings.TWILIO_ACCOUNT_SID = ""
+    settings.TWILIO_FROM_NUMBER = ""
+    settings.TWILIO_MESSAGING_SERVICE_SID = ""
+
+    ids = {problem.id for problem in check_sms_settings()}
+
+    assert {"notifications.E001", "notifications.E002"} <= ids
+
+
+def test_the_shipped_sending_settings_pass_the_system_check(settings):
+    from notifications.checks import check_sms_settings
+
+    settings.NOTIFICATIONS_SEND_CONCURRENCY = 25  # the unit tests' fixture sends one at a time
+
+    assert check_sms_settings() == []
