@@ -20,7 +20,7 @@ def _locked_by_token(token: str) -> Referral | None:
     if not isinstance(token, str) or not token or len(token) > 200:
         return None
     return (
-        Referral.objects.select_for_update()
+        Referral.objects.select_for_update(of=("self",))
         .select_related("patient", "provider", "appointment", "created_by")
         .filter(token_hash=hash_token(token))
         .first()
@@ -50,7 +50,7 @@ def appointment_changed(
         )
         return
     referral = (
-        Referral.objects.select_for_update()
+        Referral.objects.select_for_update(of=("self",))
         .select_related("patient", "provider", "appointment", "created_by")
         .filter(appointment=appointment)
         .first()

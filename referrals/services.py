@@ -73,7 +73,7 @@ def offered_providers(referral: Referral) -> list[Provider]:
 
 def _lock(referral: Referral) -> Referral:
     return (
-        Referral.objects.select_for_update()
+        Referral.objects.select_for_update(of=("self",))
         .select_related("patient", "specialty", "provider", "appointment", "created_by")
         .get(pk=referral.pk)
     )
@@ -354,7 +354,7 @@ def assign_referral(
 
 def _live_offer(referral: Referral, provider: Provider) -> ReferralOffer:
     offer = (
-        ReferralOffer.objects.select_for_update()
+        ReferralOffer.objects.select_for_update(of=("self",))
         .select_related("service")
         .filter(referral=referral, provider=provider)
         .first()
@@ -578,7 +578,7 @@ def escalate_overdue(*, now: datetime | None = None) -> int:
     for pk in list(due[:500]):
         with transaction.atomic():
             referral = (
-                Referral.objects.select_for_update(skip_locked=True)
+                Referral.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("patient", "created_by", "provider")
                 .filter(
                     pk=pk,
