@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from datetime import timedelta
 from typing import Any
@@ -20,6 +21,9 @@ TWILIO_ORIGIN = "https://api.twilio.com"
 OPTED_OUT = "21610"
 PERMANENT_CODES = {OPTED_OUT, "21211", "21614", "21408", "21612", "21606"}
 LOOKUP_WINDOW = timedelta(minutes=5)
+# The SDK logs each request's query (a lookup's To number) at INFO: keep that out of logs.
+_sdk_logger = logging.getLogger("notifications.backends.twilio.sdk")
+_sdk_logger.setLevel(logging.WARNING)
 
 
 class BaseUrlHttpClient(TwilioHttpClient):
@@ -31,6 +35,7 @@ class BaseUrlHttpClient(TwilioHttpClient):
     """
 
     def __init__(self, base_url: str, **kwargs: Any) -> None:
+        kwargs.setdefault("logger", _sdk_logger)
         super().__init__(**kwargs)
         self.base_url = base_url.rstrip("/")
 

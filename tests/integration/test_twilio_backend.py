@@ -118,3 +118,12 @@ def test_lookup_by_sid_fetches_the_message(fake):
 
 def test_lookup_of_a_message_never_sent_finds_nothing(fake):
     assert TwilioBackend().lookup(message(body="never sent")) is None
+
+
+def test_the_sdk_logs_no_phone_numbers_at_info(fake, caplog):
+    with caplog.at_level("INFO"):
+        TwilioBackend().send(message())
+        TwilioBackend().lookup(message())
+
+    assert TO not in caplog.text
+    assert "%2B1212" not in caplog.text

@@ -225,3 +225,30 @@ def test_concurrent_batches_send_each_row_once(settings):
     services.send_many(notification_ids=ids + ids)
 
     assert sorted(m.notification_id for m in locmem.outbox) == sorted(ids)
+
+
+def test_the_queue_receives_ids_only(settings, monkeypatch):
+    import django_q.tasks
+
+    settings.NOTIFICATIONS_DISPATCH = "queue"
+    settings.NOTIFICATIONS_BATCH_SIZE = 2
+    calls = []
+    monkeypatch.setattr(django_q.tasks, "async_task", lambda *a, **k: calls.append((a, k)))
+
+    services.dispatch([3, 4, 5])
+
+    assert [args for args, _ in calls] == [
+        ("notifications.tasks.send_notifications", [3, 4]),
+        ("notifications.tasks.send_notifications", [5]),
+    ]
+
+
+def test_info_logs_carry_neither_the_number_nor_the_text(caplog):
+    row = text(body="Bridgeway: a private text")
+
+    with caplog.at_level("DEBUG"):
+        services.send(notification_id=row.pk)
+
+    logged = caplog.text
+    assert PHONE not in logged and "private text" not in logged
+    assert f"notification {row.pk}" in logged
