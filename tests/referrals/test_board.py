@@ -23,11 +23,18 @@ def test_a_user_who_coordinates_nothing_is_refused(db):
     assert client.get("/referrals/board/").status_code == 403
 
 
-def test_the_board_groups_open_referrals_by_status_with_their_age(clock, coordinator_user, create_referral):
+def test_the_board_groups_open_referrals_by_status_with_their_age(
+    clock, coordinator_user, create_referral
+):
     create_referral(service="")
     closed = create_referral(
         service="",
-        patient={"name": "Jo Smith", "phone": "+12125550177", "timezone": "America/New_York", "state": "NY"},
+        patient={
+            "name": "Jo Smith",
+            "phone": "+12125550177",
+            "timezone": "America/New_York",
+            "state": "NY",
+        },
     )
     Referral.objects.filter(pk=closed.pk).update(status="cancelled")
     clock.move_to(NOW + timedelta(days=15))
