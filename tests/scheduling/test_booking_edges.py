@@ -90,3 +90,31 @@ def test_malformed_json_on_a_manage_action_is_400():
 def test_a_form_encoded_booking_is_400_not_500():
     response = APIClient().post("/api/appointments/", {"provider": "x", "service": "y"})
     assert response.status_code == 400
+
+
+def test_a_locked_database_is_503_busy_with_retry_after(monkeypatch):
+    from django.db import OperationalError
+
+    from scheduling import services
+
+    def locked(**kwargs):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(services, "book_appointment", locked)
+    response = book(APIClient(), make_service(), WED_10)
+    assert response.status_code == 503
+    assert response.json()["code"] == "busy"
+    assert response["Retry-After"] == "1"
+
+
+def test_other_database_errors_are_not_disguised_as_busy(monkeypatch):
+    from django.db import OperationalError
+
+    from scheduling import services
+
+    def broken(**kwargs):
+        raise OperationalError("disk I/O error")
+
+    monkeypatch.setattr(services, "book_appointment", broken)
+    client = APIClient(raise_request_exception=False)
+    assert book(client, make_service(), WED_10).status_code == 500
