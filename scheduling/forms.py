@@ -117,6 +117,8 @@ class BookForm(forms.Form):
     )
     start = forms.CharField(widget=forms.HiddenInput)
     tz = forms.CharField(widget=forms.HiddenInput)
+    # One value per form shown: a second submit of the same form finds the first booking.
+    attempt = forms.CharField(widget=forms.HiddenInput, required=False, max_length=40)
 
     def clean_phone(self) -> str:
         raw = self.cleaned_data["phone"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -129,6 +130,24 @@ def _back_to_picker(
     return HttpResponseRedirect(f"{flow.provider_url(provider)}?{query}")
 
 
+ATTEMPTS_KEY = "bw_booking_attempts"
+
+
+def _earlier_attempt(request: HttpRequest) -> str | None:
+    """The manage token this browser session already got for this form, if any."""
+    attempt = request.POST.get("attempt", "")
+    return request.session.get(ATTEMPTS_KEY, {}).get(attempt) if attempt else None
+
+
+def _remember_attempt(request: HttpRequest, token: str) -> None:
+    attempt = request.POST.get("attempt", "")
+    if not attempt:
+        return
+    attempts = dict(list(request.session.get(ATTEMPTS_KEY, {}).items())[-9:])
+    attempts[attempt] = token
+    request.session[ATTEMPTS_KEY] = attempts
+
+
 def book(request: HttpRequest, slug: str, *, flow: BookingFlow | None = None) -> HttpResponse:
     """GET shows the form for a picked time; POST books it or explains what to fix."""
     flow = flow or public_flow()
@@ -142,6 +161,10 @@ def book(request: HttpRequest, slug: str, *, flow: BookingFlow | None = None) ->
 
     if request.method == "POST":
         form = BookForm(request.POST)
+        earlier = _earlier_attempt(request)
+        if earlier:
+            # A second tap on "Book" (slow phone, back button) shows the first booking.
+            return HttpResponseRedirect(reverse("booked", args=[earlier]))
         if form.is_valid():
             try:
                 appointment = services.book_appointment(
@@ -175,6 +198,7 @@ def book(request: HttpRequest, slug: str, *, flow: BookingFlow | None = None) ->
                 add_domain_error(form, error, field_names={"patient": "name"})
             else:
                 token = links.manage_token(appointment)
+                _remember_attempt(request, token)
                 return HttpResponseRedirect(reverse("booked", args=[token]))
         start = form.cleaned_data.get("start") if hasattr(form, "cleaned_data") else None
     else:
@@ -188,7 +212,13 @@ def book(request: HttpRequest, slug: str, *, flow: BookingFlow | None = None) ->
                 request, provider, service, flow, state=state, start=start, zone=zone
             )
         form = BookForm(
-            initial={**flow.initial, "state": state, "start": start.isoformat(), "tz": zone.name}
+            initial={
+                **flow.initial,
+                "state": state,
+                "start": start.isoformat(),
+                "tz": zone.name,
+                "attempt": secrets.token_urlsafe(12),
+            }
         )
 
     context = {

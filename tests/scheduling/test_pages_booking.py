@@ -227,3 +227,20 @@ def test_later_weeks_stop_at_the_services_horizon(client):
     far = (NOW + timedelta(days=60)).date().isoformat()
     response = page(client, service, state="NY", week=far)
     assert "Later" not in response.text
+
+
+def test_submitting_the_same_form_twice_shows_the_first_booking_not_an_error(client, service):
+    data = form_data(service, WED_10, attempt="form-1")
+    first = client.post(book_path(service), data)
+    second = client.post(book_path(service), data)
+    assert Appointment.objects.count() == 1
+    assert second["Location"] == first["Location"]
+
+
+def test_another_browser_reusing_the_form_value_gets_no_one_elses_booking(client, service):
+    from django.test import Client
+
+    data = form_data(service, WED_10, attempt="form-1")
+    client.post(book_path(service), data)
+    response = Client().post(book_path(service), data, follow=True)
+    assert "Someone else just booked that time" in response.text

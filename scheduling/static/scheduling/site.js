@@ -56,9 +56,23 @@
     });
   }
 
+  // A second tap while the first submit is on its way would only book twice.
+  function submitOnce() {
+    var forms = document.querySelectorAll("form[data-submit-once]");
+    Array.prototype.forEach.call(forms, function (form) {
+      form.addEventListener("submit", function (event) {
+        if (form.getAttribute("data-submitting")) { event.preventDefault(); return; }
+        form.setAttribute("data-submitting", "1");
+        var button = form.querySelector("button[type=submit]");
+        if (button) button.setAttribute("aria-disabled", "true");
+      });
+    });
+  }
+
   adoptBrowserZone();
   document.addEventListener("DOMContentLoaded", function () {
     autoSubmitZone();
     copyButtons();
+    submitOnce();
   });
 })();
