@@ -124,3 +124,8 @@ def test_every_message_of_every_event_is_discreet(clock):
         assert not ASKS_FOR_CANCEL.search(text), text
     for text in sms + [a for a in answers if a]:
         assert messages.is_gsm7(text) and messages.sms_segments(text) <= 2, text
+
+
+@pytest.mark.parametrize("name", SMS_TEMPLATES)
+def test_no_text_doubles_the_period_after_an_initial(name):
+    assert ".." not in messages.render_sms(name, WORST).replace("...", "")

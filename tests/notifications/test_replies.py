@@ -18,7 +18,7 @@ def test_c_confirms_the_next_appointment(clock, word):
 
     answer = handle_reply(from_number=PHONE, body=word)
 
-    assert answer.startswith("Thank you. You are confirmed for Wed Mar 4, 9:00 AM CST")
+    assert answer.startswith("Thank you. You are confirmed with Dana W. on Wed Mar 4, 9:00 AM CST.")
     assert appointment.events.filter(kind="patient_confirmed", actor="patient").exists()
 
 
