@@ -49,8 +49,21 @@ def sms_outbox(settings):  # noqa: ANN001 - pytest-django fixture
 @pytest.fixture(autouse=True)
 def _fresh_cache():  # noqa: ANN202
     """Throttle counters (booking rate limit) live in the cache: no test inherits another's."""
+    _clear_cache()
+    yield
+    _clear_cache()
+
+
+def _clear_cache() -> None:
+    # On Redis the cache shares the broker's database: FLUSHDB (cache.clear) would also wipe
+    # django-q2's queue under a running worker, so delete only the cache's own keys.
     from django.core.cache import cache
 
-    cache.clear()
-    yield
-    cache.clear()
+    options = settings.CACHES["default"]
+    if options["BACKEND"].endswith("RedisCache"):
+        client = cache._cache.get_client(write=True)  # type: ignore[attr-defined]
+        keys = list(client.scan_iter(match=f"{options.get('KEY_PREFIX', '')}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+    else:
+        cache.clear()
