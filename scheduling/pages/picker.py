@@ -18,6 +18,7 @@ class Slot:
     start: datetime
     end: datetime
     label: str
+    seats_left: int | None = None  # group sessions only
 
     @property
     def value(self) -> str:
@@ -92,7 +93,7 @@ def build_week(
 
     start = local_midnight(week_start, zone)
     end = local_midnight(week_start + timedelta(days=7), zone)
-    offered = availability.offered_slots(
+    offered = availability.offered_slots_with_seats(
         service, start=start, end=end, now=now, exclude_appointment_id=exclude_appointment_id
     )
 
@@ -104,11 +105,16 @@ def build_week(
         if day >= today
     ]
     by_date = {d.day: d for d in days}
-    for slot_start, slot_end in offered:
+    for slot_start, slot_end, seats in offered:
         local_day = slot_start.astimezone(zone.zone).date()
         if local_day in by_date:
             by_date[local_day].slots.append(
-                Slot(slot_start, slot_end, format_time(slot_start, zone.zone))
+                Slot(
+                    slot_start,
+                    slot_end,
+                    format_time(slot_start, zone.zone),
+                    seats if service.is_group else None,
+                )
             )
 
     week = Week(

@@ -244,3 +244,11 @@ def test_another_browser_reusing_the_form_value_gets_no_one_elses_booking(client
     client.post(book_path(service), data)
     response = Client().post(book_path(service), data, follow=True)
     assert "Someone else just booked that time" in response.text
+
+
+def test_a_group_session_shows_how_many_seats_are_left(client):
+    group = make_service(capacity=3, name="Support group")
+    make_appointment(group, WED_10, patient=PatientFactory())
+    response = page(client, group, state="NY")
+    assert "Wed Mar 4, 10:00 AM EST, 2 seats left" in response.text
+    assert "Tue Mar 3, 9:00 AM EST, 3 seats left" in response.text
