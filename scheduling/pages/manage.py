@@ -39,6 +39,10 @@ def _zone(request: HttpRequest, appointment: Appointment) -> VisitorZone:
         return VisitorZone(appointment.patient.timezone, "patient")
 
 
+def _texted(appointment: Appointment) -> str:
+    return " We sent you a text." if appointment.patient.sms_consent else ""
+
+
 def _can_change(appointment: Appointment) -> bool:
     return appointment.is_active and not appointment.is_past()
 
@@ -95,7 +99,7 @@ def cancel(request: HttpRequest, token: str) -> HttpResponse:
     except DomainError as error:
         messages.error(request, error.detail)
     else:
-        messages.success(request, "Your appointment is cancelled. We sent you a text.")
+        messages.success(request, "Your appointment is cancelled." + _texted(appointment))
     return HttpResponseRedirect(reverse("manage", args=[token]))
 
 
