@@ -133,9 +133,7 @@ def reschedule(request: HttpRequest, token: str) -> HttpResponse:
             )
             week = week_of(start.astimezone(zone.zone).date()).isoformat()
             return HttpResponseRedirect(f"{here}?{urlencode({'week': week})}")
-        messages.success(
-            request, "Your appointment is moved. We sent you a text with the new time."
-        )
+        messages.success(request, "Your appointment is moved." + _texted(appointment))
         return HttpResponseRedirect(reverse("manage", args=[token]))
 
     context = _context(request, appointment, token)
