@@ -74,9 +74,10 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     ),
     S.SCHEDULED: frozenset({S.SCHEDULED, S.COMPLETED, S.NO_SHOW, S.OFFERED, S.CANCELLED}),
     S.DECLINED: frozenset({S.OFFERED, S.CANCELLED, S.ESCALATED}),
-    S.NO_SHOW: frozenset({S.SCHEDULED, S.OFFERED, S.CANCELLED, S.ESCALATED}),
+    # no_show <-> completed only follow a provider correcting the visit's attendance.
+    S.NO_SHOW: frozenset({S.SCHEDULED, S.OFFERED, S.CANCELLED, S.ESCALATED, S.COMPLETED}),
     S.ESCALATED: frozenset({S.OFFERED, S.ACCEPTED, S.DECLINED, S.SCHEDULED, S.CANCELLED}),
-    S.COMPLETED: frozenset(),
+    S.COMPLETED: frozenset({S.NO_SHOW}),
     S.CANCELLED: frozenset(),
 }
 

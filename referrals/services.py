@@ -550,12 +550,12 @@ def follow_appointment(
     ):
         referral.appointment = None
         transition_to(referral, S.OFFERED, kind="appointment_cancelled", actor=actor, data=data)
-    elif kind == "attended" and referral.can_transition_to(S.COMPLETED):
+    elif kind == "attended" and referral.status in (S.SCHEDULED, S.NO_SHOW):
         transition_to(referral, S.COMPLETED, kind="completed", actor=actor, data=data)
         messages.tell_referrer(
             referral=referral, what="completed", key=f"completed:{appointment.pk}"
         )
-    elif kind == "no_show" and referral.can_transition_to(S.NO_SHOW):
+    elif kind == "no_show" and referral.status in (S.SCHEDULED, S.COMPLETED):
         transition_to(referral, S.NO_SHOW, kind="no_show", actor=actor, data=data)
     elif (
         kind in ("rescheduled", "confirmed", "patient_confirmed") and referral.status == S.SCHEDULED

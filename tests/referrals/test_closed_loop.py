@@ -180,3 +180,19 @@ def test_cancelling_the_appointment_reopens_the_link_and_a_reschedule_keeps_the_
     assert book(referral, dana, first).status_code == 201
     referral.refresh_from_db()
     assert referral.status == "scheduled"
+
+
+def test_a_corrected_attendance_moves_the_referral_with_it(
+    clock, staff_client, provider_factory, create_referral
+):
+    dana = provider_factory("dana-whitfield")
+    referral = create_referral()
+    staff_client.post(f"/api/referrals/{referral.id}/assign/", {}, format="json")
+    start = _matches(staff_client, referral)[0]["next_available"]
+    appointment_id = book(referral, dana, start).json()["id"]
+    clock.move_to(datetime.fromisoformat(start) + timedelta(hours=1))
+    assert _attendance(dana, appointment_id, "no_show").status_code == 200
+    assert _attendance(dana, appointment_id, "attended").status_code == 200
+    referral.refresh_from_db()
+    assert referral.status == "completed"
+    assert [e.to_status for e in referral.events.all()][-2:] == ["no_show", "completed"]

@@ -16,9 +16,9 @@ def test_the_table_names_every_status():
     assert set(TRANSITIONS) == set(ALL)
 
 
-def test_closed_referrals_go_nowhere():
-    assert TRANSITIONS[ReferralStatus.COMPLETED] == frozenset()
+def test_a_cancelled_referral_goes_nowhere_and_a_completed_one_only_back_to_no_show():
     assert TRANSITIONS[ReferralStatus.CANCELLED] == frozenset()
+    assert TRANSITIONS[ReferralStatus.COMPLETED] == frozenset({ReferralStatus.NO_SHOW})
 
 
 @pytest.mark.parametrize(("from_status", "to_status"), ILLEGAL)
