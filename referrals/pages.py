@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from common.errors import DomainError
@@ -52,6 +53,7 @@ def _flow(token: str, referral: Referral, offers: list[ReferralOffer]) -> Bookin
     )
 
 
+@never_cache
 @require_GET
 def referral_choices(request: HttpRequest, token: str) -> HttpResponse:
     """The providers this referral offers, each with its next opening."""
@@ -81,12 +83,14 @@ def _offered(token: str, slug: str) -> tuple[Referral, list[ReferralOffer]]:
     return referral, offers
 
 
+@never_cache
 @require_GET
 def referral_provider(request: HttpRequest, token: str, slug: str) -> HttpResponse:
     referral, offers = _offered(token, slug)
     return provider_page(request, slug, flow=_flow(token, referral, offers))
 
 
+@never_cache
 def referral_book(request: HttpRequest, token: str, slug: str) -> HttpResponse:
     referral, offers = _offered(token, slug)
     return book(request, slug, flow=_flow(token, referral, offers))

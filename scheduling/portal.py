@@ -18,6 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from common.errors import DomainError
@@ -47,6 +48,7 @@ PortalView = Callable[..., HttpResponse]
 def provider_required(view: PortalView) -> PortalView:
     """Log in first; then the login must run a provider's portal."""
 
+    @never_cache
     @login_required
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

@@ -110,7 +110,11 @@ def provider_page(
         "book_url": flow.book_url(provider),
         "slot_query": _query(**base),
         "week_query": _query(**base),
-        "hidden": {"service": base["service"], "state": state},
+        "hidden": {
+            "service": base["service"],
+            "state": state,
+            "week": week.start.isoformat() if week else "",
+        },
     }
     return remember_zone(render(request, "scheduling/provider.html", context), zone)
 

@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from common.errors import DomainError
@@ -69,6 +70,7 @@ def _context(request: HttpRequest, appointment: Appointment, token: str) -> dict
     }
 
 
+@never_cache
 @require_GET
 def booked(request: HttpRequest, token: str) -> HttpResponse:
     """The confirmation page right after booking."""
@@ -76,6 +78,7 @@ def booked(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "scheduling/booked.html", _context(request, appointment, token))
 
 
+@never_cache
 @require_GET
 def manage(request: HttpRequest, token: str) -> HttpResponse:
     appointment = _appointment(token)
@@ -84,6 +87,7 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "scheduling/manage.html", context)
 
 
+@never_cache
 @require_POST
 def cancel(request: HttpRequest, token: str) -> HttpResponse:
     appointment = _appointment(token)
@@ -103,6 +107,7 @@ def cancel(request: HttpRequest, token: str) -> HttpResponse:
     return HttpResponseRedirect(reverse("manage", args=[token]))
 
 
+@never_cache
 @require_http_methods(["GET", "POST"])
 def reschedule(request: HttpRequest, token: str) -> HttpResponse:
     """GET: the picker, or a chosen time to confirm. POST: move the appointment."""

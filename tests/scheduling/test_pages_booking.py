@@ -252,3 +252,8 @@ def test_a_group_session_shows_how_many_seats_are_left(client):
     response = page(client, group, state="NY")
     assert "Wed Mar 4, 10:00 AM EST, 2 seats left" in response.text
     assert "Tue Mar 3, 9:00 AM EST, 3 seats left" in response.text
+
+
+def test_changing_the_zone_keeps_the_week_being_looked_at(client, service):
+    response = page(client, service, state="NY", week="2026-03-09")
+    assert '<input type="hidden" name="week" value="2026-03-09">' in response.text

@@ -195,3 +195,9 @@ def test_times_use_the_zone_of_the_day_not_of_today(client):
     appointment = make_appointment(service, summer, patient=PatientFactory())
     text = client.get(manage_path(appointment)).text
     assert "Wed Jul 1, 6:00 AM EDT" in text
+
+
+def test_private_pages_are_never_cached(client, appointment):
+    for suffix in ("", "/booked", "/reschedule"):
+        response = client.get(manage_path(appointment) + suffix)
+        assert "no-store" in response["Cache-Control"]
