@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -113,6 +114,18 @@ def main() -> None:
             continue
         throughput(broker, env, redis_url, args, fake)
     fake.stop()
+    from django.db import connections
+
+    connections.close_all()
+    shutil.rmtree(tmp, ignore_errors=True)
+    if database_url.startswith("postgres"):
+        import psycopg
+
+        base, _, name = database_url.rpartition("/")
+        with psycopg.connect(
+            base.replace("postgres://", "postgresql://") + "/postgres", autocommit=True
+        ) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]
 
 
 def seed(appointments: int, due: int, now: datetime) -> None:
