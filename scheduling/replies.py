@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from common.errors import DomainError
 from scheduling import messages
-from scheduling.models import ACTIVE_STATUSES, Actor, Appointment, Patient
+from scheduling.models import ACTIVE_STATUSES, Actor, Appointment, AppointmentStatus, Patient
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +52,9 @@ def handle_reply(*, from_number: str, body: str) -> str | None:
                 appointment = services.confirm_appointment(
                     appointment=appointment, actor=Actor.PATIENT
                 )
-                name = "reply_confirmed"
+                # Only the provider approves a request: say so rather than "confirmed".
+                requested = appointment.status == AppointmentStatus.REQUESTED
+                name = "reply_confirmed_request" if requested else "reply_confirmed"
             else:
                 appointment = services.cancel_appointment(
                     appointment=appointment, actor=Actor.PATIENT, reason="Cancelled by text reply"

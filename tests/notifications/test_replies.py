@@ -74,3 +74,13 @@ def test_anything_else_gets_short_help(clock):
     answer = handle_reply(from_number=PHONE, body="what time is it")
 
     assert answer.startswith("Reply C to confirm or X to cancel")
+
+
+def test_c_on_a_request_says_the_provider_still_has_to_confirm(clock):
+    appointment = book(service=make_service(requires_approval=True))
+
+    answer = handle_reply(from_number=PHONE, body="C")
+
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.REQUESTED
+    assert "Dana W. still has to confirm this request" in answer
