@@ -20,12 +20,18 @@ from typing import Any, Protocol
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import IntegrityError, connections, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from notifications.backends.base import SmsMessage, TransportError, get_backend
+from notifications.backends.base import (
+    BaseSmsBackend,
+    SendResult,
+    SmsMessage,
+    TransportError,
+    get_backend,
+)
 from notifications.models import (
     Channel,
     InboundMessage,
@@ -187,8 +193,8 @@ _pool_lock = threading.Lock()
 
 
 def _sender_pool() -> ThreadPoolExecutor:
-    """One pool per worker process: its threads keep their DB connection and HTTP session
-    from task to task instead of opening new ones for every batch."""
+    """One pool per worker process for the HTTP calls only; its threads keep their HTTP
+    session from task to task and never touch the database."""
     global _pool
     with _pool_lock:
         if _pool is None:
@@ -198,27 +204,46 @@ def _sender_pool() -> ThreadPoolExecutor:
         return _pool
 
 
-def _send_in_pool(pk: int, now: datetime | None) -> None:
-    for conn in connections.all(initialized_only=True):
-        if conn.connection is not None and not conn.is_usable():
-            conn.close()
-    try:
-        send(notification_id=pk, now=now)
-    except Exception:
-        connections.close_all()  # this thread's connections only; the next row reconnects
-        raise
-
-
 def send_many(*, notification_ids: Sequence[int], now: datetime | None = None) -> None:
-    """Send a batch, several at a time: the provider's latency, not the CPU, is the limit."""
-    ids = list(notification_ids)
+    """Send a batch: claim it in one UPDATE, make the provider calls several at a time
+    (its latency, not the CPU, is the limit), then record each outcome.
+
+    The database work stays on this thread, so a worker holds one connection however
+    many messages are in flight.
+    """
+    ids = list(dict.fromkeys(int(pk) for pk in notification_ids))
     if settings.NOTIFICATIONS_SEND_CONCURRENCY <= 1 or len(ids) <= 1:
         for pk in ids:
             send(notification_id=pk, now=now)
         return
-    pool = _sender_pool()
-    for future in [pool.submit(_send_in_pool, pk, now) for pk in ids]:
-        future.result()
+    now = now or timezone.now()
+    Notification.objects.filter(pk__in=ids, status=S.PENDING).update(
+        status=S.SENDING, claimed_at=now, attempts=F("attempts") + 1, updated_at=now
+    )
+    claimed = list(Notification.objects.filter(pk__in=ids, status=S.SENDING, claimed_at=now))
+    mine = {n.pk for n in claimed}
+    for pk in ids:
+        if pk not in mine:
+            send(notification_id=pk, now=now)  # an unknown outcome to reconcile, or a no-op
+    texts = [n for n in claimed if n.channel == Channel.SMS]
+    for notification in claimed:
+        if notification.channel == Channel.EMAIL:
+            _send_email(notification, now)
+    opted_out = set(
+        SmsOptOut.objects.filter(phone__in={n.recipient for n in texts}).values_list(
+            "phone", flat=True
+        )
+    )
+    to_send = []
+    for notification in texts:
+        if notification.recipient in opted_out:
+            _update(notification, status=S.SUPPRESSED, last_error="recipient opted out")
+        else:
+            to_send.append(notification)
+    outcomes = _sender_pool().map(_attempt_sms, to_send)
+    for notification, outcome in zip(to_send, outcomes, strict=True):
+        _record_sms(notification, outcome, now)
+        logger.info("notification %s %s: attempted", notification.pk, notification.template)
 
 
 def _claim(pk: int, now: datetime) -> str | None:
@@ -281,13 +306,7 @@ def _retry_or_fail(notification: Notification, exc: TransportError, now: datetim
 
 def _send_sms(notification: Notification, now: datetime, *, reconcile: bool) -> None:
     backend = get_backend()
-    message = SmsMessage(
-        notification_id=notification.pk,
-        to=notification.recipient,
-        body=notification.body,
-        status_callback=status_callback_url(notification.pk),
-        claimed_at=notification.created_at,
-    )
+    message = _sms_message(notification)
     if reconcile:
         # The last attempt's outcome is unknown: ask the provider before any resend.
         try:
@@ -319,9 +338,36 @@ def _send_sms(notification: Notification, now: datetime, *, reconcile: bool) -> 
         _update(notification, status=S.SUPPRESSED, last_error="recipient opted out")
         return
 
+    _record_sms(notification, _attempt_sms(notification, backend, message), now)
+
+
+def _sms_message(notification: Notification) -> SmsMessage:
+    return SmsMessage(
+        notification_id=notification.pk,
+        to=notification.recipient,
+        body=notification.body,
+        status_callback=status_callback_url(notification.pk),
+        claimed_at=notification.created_at,
+    )
+
+
+def _attempt_sms(
+    notification: Notification,
+    backend: BaseSmsBackend | None = None,
+    message: SmsMessage | None = None,
+) -> SendResult | TransportError:
+    """The provider call alone (no database): safe on a pool thread."""
     try:
-        result = backend.send(message)
+        return (backend or get_backend()).send(message or _sms_message(notification))
     except TransportError as exc:
+        return exc
+
+
+def _record_sms(
+    notification: Notification, outcome: SendResult | TransportError, now: datetime
+) -> None:
+    if isinstance(outcome, TransportError):
+        exc = outcome
         if exc.permanent:
             if exc.code == OPTED_OUT_CODE:
                 opt_out(phone=notification.recipient, source=f"carrier {exc.code}")
@@ -342,14 +388,14 @@ def _send_sms(notification: Notification, now: datetime, *, reconcile: bool) -> 
     if not _update(
         notification,
         status=S.SENT,
-        provider_message_id=result.message_id,
+        provider_message_id=outcome.message_id,
         sent_at=now,
         last_error="",
         error_code="",
     ):
         # A status callback got here first and moved the row on; keep its status.
         Notification.objects.filter(pk=notification.pk, provider_message_id="").update(
-            provider_message_id=result.message_id
+            provider_message_id=outcome.message_id
         )
 
 

@@ -217,14 +217,32 @@ def test_an_email_is_sent_with_its_calendar_attachment(mailoutbox):
     assert "attachment" in parts["text/calendar"]["Content-Disposition"]
 
 
-def test_concurrent_batches_send_each_row_once(settings):
-    settings.NOTIFICATIONS_SEND_CONCURRENCY = 1
-    rows = [text() for _ in range(5)]
-    ids = [r.pk for r in rows]
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_a_batch_sends_each_row_once(settings, concurrency):
+    settings.NOTIFICATIONS_SEND_CONCURRENCY = concurrency
+    ids = [text().pk for _ in range(5)]
 
     services.send_many(notification_ids=ids + ids)
+    services.send_many(notification_ids=ids)
 
     assert sorted(m.notification_id for m in locmem.outbox) == sorted(ids)
+    assert set(Notification.objects.values_list("status", flat=True)) == {S.SENT}
+
+
+def test_a_batch_records_each_outcome_and_skips_opted_out_numbers(settings):
+    settings.NOTIFICATIONS_SEND_CONCURRENCY = 4
+    ok = text()
+    gone = text(recipient="+13125550100")
+    services.opt_out(phone="+13125550100", source="keyword")
+    locmem.failures.append(TransportError("Twilio 21211", permanent=True, code="21211"))
+    first = text()
+
+    services.send_many(notification_ids=[first.pk, ok.pk, gone.pk])
+
+    statuses = dict(Notification.objects.values_list("pk", "status"))
+    assert statuses[gone.pk] == S.SUPPRESSED
+    assert sorted([statuses[first.pk], statuses[ok.pk]]) == [S.SENT, S.UNDELIVERABLE]
+    assert len(locmem.outbox) == 1
 
 
 def test_the_queue_receives_ids_only(settings, monkeypatch):
