@@ -18,7 +18,7 @@ from django.template.loader import get_template
 from common.timezones import get_zone
 from notifications.models import Channel
 from notifications.services import enqueue
-from referrals.models import Referral
+from referrals.models import Coordinator, Referral
 from scheduling.models import Provider
 
 
@@ -121,10 +121,19 @@ def tell_referrer(*, referral: Referral, what: str, key: str) -> None:
 
 
 def tell_coordinator_escalated(*, referral: Referral) -> None:
-    """Alert the coordinator who created the referral (an email, once)."""
+    """Alert the coordinator who created the referral, else their organization's (once)."""
     user = referral.created_by
     email = getattr(user, "email", "") if user is not None else ""
-    if not email:
+    recipients = [email] if email else []
+    if not recipients and referral.organization_id is not None:
+        recipients = sorted(
+            set(
+                Coordinator.objects.filter(organization_id=referral.organization_id)
+                .exclude(user__email="")
+                .values_list("user__email", flat=True)
+            )
+        )
+    if not recipients:
         return
     last = referral.events.order_by("-at", "-id").first()
     context = {
@@ -138,12 +147,15 @@ def tell_coordinator_escalated(*, referral: Referral) -> None:
         "board_url": f"{settings.PUBLIC_BASE_URL}/referrals/board/",
         "api_url": f"{settings.PUBLIC_BASE_URL}/api/referrals/{referral.id}/",
     }
-    enqueue(
-        channel=Channel.EMAIL,
-        recipient=email,
-        template="referral_escalated_coordinator",
-        subject=render("coordinator_escalated_subject.txt", context),
-        body=render("coordinator_escalated_email.txt", context),
-        dedupe_key=f"referral:{referral.id}:escalated:coordinator:email",
-        subject_ref=_subject_ref(referral),
-    )
+    subject = render("coordinator_escalated_subject.txt", context)
+    body = render("coordinator_escalated_email.txt", context)
+    for address in recipients:
+        enqueue(
+            channel=Channel.EMAIL,
+            recipient=address,
+            template="referral_escalated_coordinator",
+            subject=subject,
+            body=body,
+            dedupe_key=f"referral:{referral.id}:escalated:coordinator:{address}",
+            subject_ref=_subject_ref(referral),
+        )

@@ -137,3 +137,22 @@ def test_an_escalated_referral_can_still_be_booked_from_its_link(
     ]
     assert book(referral, dana, start).status_code == 201
     assert Referral.objects.get(pk=referral.pk).status == "scheduled"
+
+
+def test_without_the_creators_address_the_organizations_coordinators_are_told(
+    clock, staff_client, coordinator_user, organization, create_referral
+):
+    from referrals.models import Coordinator
+    from tests.factories import UserFactory
+
+    create_referral(service="", urgency="urgent")
+    coordinator_user.email = ""
+    coordinator_user.save()
+    Coordinator.objects.create(
+        user=UserFactory(username="robin", email="robin@county.example.org"),
+        organization=organization,
+    )
+    clock.move_to(NOW + timedelta(hours=72))
+    assert tasks.escalate_overdue() == 1
+    told = Notification.objects.filter(template="referral_escalated_coordinator")
+    assert list(told.values_list("recipient", flat=True)) == ["robin@county.example.org"]
