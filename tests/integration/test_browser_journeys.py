@@ -101,7 +101,11 @@ def test_find_book_confirm_manage_reschedule_and_cancel(live_server, browser: Br
 
     # Errors appear next to their fields, and nothing is booked.
     page.get_by_role("button", name="Book this time").click()
-    expect(page.get_by_text("Enter your name.")).to_be_visible()
+    expect(page.get_by_text("Enter your name.", exact=True)).to_be_visible()
+    summary = page.get_by_role("alert")
+    expect(summary).to_be_focused()
+    summary.get_by_role("link", name=re.compile("Your name")).click()
+    expect(page.get_by_label("Your name")).to_be_focused()
     journey.check(page, "booking form with errors")
     assert Appointment.objects.count() == 0
 

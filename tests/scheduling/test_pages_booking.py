@@ -164,6 +164,7 @@ def test_an_incomplete_form_shows_each_error_next_to_its_field_and_books_nothing
     assert "Enter your name." in response.text
     assert "Enter a mobile number with its area code" in response.text
     assert "Please fix the 2 problems below." in response.text
+    assert '<a href="#id_phone">Mobile phone number: Enter a mobile number' in response.text
     assert Appointment.objects.count() == 0
 
 

@@ -69,10 +69,17 @@
     });
   }
 
+  // After a refused form, start where the problems are listed.
+  function focusErrors() {
+    var summary = document.querySelector("[data-error-summary]");
+    if (summary) summary.focus();
+  }
+
   adoptBrowserZone();
   document.addEventListener("DOMContentLoaded", function () {
     autoSubmitZone();
     copyButtons();
     submitOnce();
+    focusErrors();
   });
 })();
