@@ -156,7 +156,8 @@ def provider_cards(
 
 def get_provider(slug: str) -> Provider:
     """The provider with this slug, or DomainError not_found (404)."""
-    provider = Provider.objects.filter(slug=slug).first()
+    # A NUL cannot be in any slug, and PostgreSQL refuses it in a query: unknown, not a 500.
+    provider = None if "\x00" in slug else Provider.objects.filter(slug=slug).first()
     if provider is None:
         raise NotFound(f"No provider with slug {slug!r}.")
     return provider
@@ -219,6 +220,8 @@ def slot_target(
 
     Raises not_found for an unknown provider; the extra queries happen only on that path.
     """
+    if "\x00" in provider_slug:
+        get_provider(provider_slug)  # not_found without a query PostgreSQL would refuse
     services = (
         Service.objects.filter(provider__slug=provider_slug, is_active=True)
         .select_related("provider")

@@ -33,6 +33,10 @@ def parse_param(params: Mapping[str, Any], name: str) -> str | None:
     if value is None:
         return None
     value = str(value).strip()
+    if "\x00" in value:  # PostgreSQL text cannot hold NUL; never let it reach a query
+        raise DomainError(
+            "invalid_parameter", f"{name} must not contain NUL characters.", fields={name: ""}
+        )
     return value or None
 
 

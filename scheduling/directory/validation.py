@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -170,6 +171,9 @@ class _Validator:
             self.error(f"{path}.{key}", "must be a string")
             return None
         value = value.strip()
+        if "\x00" in value:  # PostgreSQL text cannot hold NUL: refuse it here, not with a 500
+            self.error(f"{path}.{key}", "must not contain NUL characters")
+            return None
         if required and not value:
             self.error(f"{path}.{key}", "must not be empty")
             return None
@@ -417,7 +421,9 @@ class _Validator:
         if "weekly_hours" in item:
             spec.weekly_hours = self.weekly_hours(item["weekly_hours"], f"{path}.weekly_hours")
         if "overrides" in item:
-            spec.overrides = self.overrides(item["overrides"], f"{path}.overrides")
+            spec.overrides = self.overrides(
+                item["overrides"], f"{path}.overrides", zone=values.get("timezone")
+            )
         if "time_off" in item:
             spec.time_off = self.time_off(item["time_off"], f"{path}.time_off")
         return spec if len(self.errors) == before else None
@@ -495,7 +501,9 @@ class _Validator:
             rows.extend((day, start, end) for _, start, end in windows)
         return rows if ok else None
 
-    def overrides(self, value: Any, path: str) -> list[tuple[date, list[dict[str, str]]]] | None:
+    def overrides(
+        self, value: Any, path: str, zone: str | None = None
+    ) -> list[tuple[date, list[dict[str, str]]]] | None:
         if not isinstance(value, list):
             self.error(path, "must be a list of {date, windows}")
             return None
@@ -526,6 +534,9 @@ class _Validator:
             if day is None or windows is None:
                 ok = False
                 continue
+            if zone is not None and not self.exist_on(day, windows, zone, f"{where}.windows"):
+                ok = False
+                continue
             rows.append(
                 (
                     day,
@@ -536,6 +547,29 @@ class _Validator:
                 )
             )
         return rows if ok else None
+
+    def exist_on(
+        self, day: date, windows: list[tuple[int, time, time]], zone_name: str, path: str
+    ) -> bool:
+        """An override is for one date, so an edge the clocks skip that day is a mistake.
+
+        (Weekly hours recur, so there the engine reads such an edge as slots.py documents.)
+        """
+        zone = ZoneInfo(zone_name)
+        ok = True
+        for index, start, end in windows:
+            for key, clock in (("start", start), ("end", end)):
+                wall = datetime.combine(day, clock, tzinfo=zone)
+                if wall.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != wall.replace(
+                    tzinfo=None
+                ):
+                    self.error(
+                        f"{path}[{index}].{key}",
+                        f"{clock:%H:%M} does not exist on {day} in {zone_name} "
+                        "(the clocks skip it for daylight saving time)",
+                    )
+                    ok = False
+        return ok
 
     def day(self, obj: dict[str, Any], key: str, path: str) -> date | None:
         if key not in obj:
