@@ -240,9 +240,14 @@ def send_many(*, notification_ids: Sequence[int], now: datetime | None = None) -
             _update(notification, status=S.SUPPRESSED, last_error="recipient opted out")
         else:
             to_send.append(notification)
-    outcomes = _sender_pool().map(_attempt_sms, to_send)
-    for notification, outcome in zip(to_send, outcomes, strict=True):
-        _record_sms(notification, outcome, now)
+    outcomes = list(_sender_pool().map(_attempt_sms, to_send))
+    # One write transaction for the whole batch: on SQLite every commit is a turn at the
+    # single write lock. Should the worker die here, the rows stay `sending` and are looked
+    # up at the provider, never sent again blindly.
+    with transaction.atomic():
+        for notification, outcome in zip(to_send, outcomes, strict=True):
+            _record_sms(notification, outcome, now)
+    for notification in to_send:
         logger.info("notification %s %s: attempted", notification.pk, notification.template)
 
 
