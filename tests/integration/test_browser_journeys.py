@@ -383,3 +383,15 @@ def test_the_less_travelled_pages_pass_the_accessibility_scan(
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", name="This login has no provider profile")).to_be_visible()
     journey.check(page, "login without a provider profile")
+
+
+def test_the_accessibility_scan_fails_on_a_serious_problem(browser: Browser):
+    from tests.integration.browser_support import assert_accessible
+
+    page = new_context(browser).new_page()
+    page.set_content(
+        '<html lang="en"><head><title>t</title></head><body><main>'
+        '<input type="text" name="who"><button></button></main></body></html>'
+    )
+    with pytest.raises(AssertionError, match="(label|button-name)"):
+        assert_accessible(page, "a form without labels")
