@@ -37,7 +37,7 @@ pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 PHONE = "+12125550142"
 FROM = "+15005550006"
-STEP = 20.0  # seconds any single expected change may take before a test fails
+STEP = 45.0  # seconds any single expected change may take before a test fails
 
 
 def wait_for(check: Callable[[], Any], timeout: float = STEP, what: str = "condition") -> Any:
@@ -159,6 +159,8 @@ class Stack:
         self.worker: subprocess.Popen[bytes] | None = None
 
     def start_worker(self) -> None:
+        """Start `qcluster` and wait until it says it is running (boot is slow on a busy box)."""
+        booted = self._boots()
         with self.log.open("ab") as out:
             self.worker = subprocess.Popen(
                 [sys.executable, "manage.py", "qcluster", "--skip-checks"],
@@ -168,6 +170,10 @@ class Stack:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group: killed as a whole
             )
+        wait_for(lambda: self._boots() > booted, timeout=90, what="the worker to start")
+
+    def _boots(self) -> int:
+        return self.log.read_bytes().count(b"] running.") if self.log.exists() else 0
 
     def kill_worker(self) -> None:
         """SIGKILL the cluster and every worker process: no chance to clean up."""
@@ -242,6 +248,7 @@ def stack(
 
     env = _base_env(shared_db[1])
     env.update(
+        LOG_LEVEL="INFO",  # the cluster's "running." line tells the test it is ready
         PUBLIC_BASE_URL=web_url,
         TWILIO_ACCOUNT_SID=ACCOUNT_SID,
         TWILIO_AUTH_TOKEN=AUTH_TOKEN,
