@@ -95,13 +95,16 @@ def _require_aware(start: datetime) -> None:
         )
 
 
-def _session_key(service: Service, start: datetime) -> str:
+def session_key_for(service: Service, start: datetime) -> str:
+    """The key seats of one group session share; a fresh one for any other booking.
+
+    Public so the demo seeder writes the same format instead of a copy of it."""
     if service.is_group:
         return f"group:{service.pk}:{start.isoformat()}"
     return str(uuid.uuid4())
 
 
-def _video_room(session_key: str) -> str:
+def video_room_for(session_key: str) -> str:
     # Seats of one group session meet in one room: derive it, unguessably, from the session.
     if session_key.startswith("group:"):
         return salted_hmac("bridgeway.group-room", session_key).hexdigest()[:32]
@@ -114,7 +117,7 @@ def _place(appointment: Appointment, service: Service, start: datetime) -> None:
     appointment.end = start + service.duration
     appointment.blocked_start = start - service.buffer_before
     appointment.blocked_end = appointment.end + service.buffer_after
-    appointment.session_key = _session_key(service, start)
+    appointment.session_key = session_key_for(service, start)
 
 
 def _hold_seat(appointment: Appointment, service: Service) -> None:
@@ -327,7 +330,7 @@ def book_appointment(
         manage_token_hash=hash_token(derive_token("manage", appointment_id, salt)),
     )
     _place(appointment, service, _within_reach(service, start, now))
-    appointment.video_room = _video_room(appointment.session_key)
+    appointment.video_room = video_room_for(appointment.session_key)
     if service.is_group:
         _hold_seat(appointment, service)
     _require_offered(service, appointment.start, now)
@@ -367,7 +370,7 @@ def reschedule_appointment(
     old_start = appointment.start
     _place(appointment, service, _within_reach(service, start, now))
     if service.is_group:
-        appointment.video_room = _video_room(appointment.session_key)
+        appointment.video_room = video_room_for(appointment.session_key)
         _hold_seat(appointment, service)
     _require_offered(service, appointment.start, now, exclude=appointment.pk)
     _check_overlap_in_transaction(appointment)

@@ -7,7 +7,6 @@ a second run (even on a later day) moves the same rows instead of adding new one
 from __future__ import annotations
 
 import random
-import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -18,7 +17,6 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
 
 from common.tokens import derive_token, hash_token, new_salt
 from scheduling.demo.document import FIRST_NAMES, LAST_NAMES, REGION_BY_STATE, SEED, build_document
@@ -33,6 +31,7 @@ from scheduling.models import (
     Provider,
     Service,
 )
+from scheduling.services import session_key_for, video_room_for
 
 DEMO_NAMESPACE = uuid.UUID("6f1d7c1e-8a51-4c52-9a43-3f0f1f2b9d10")
 PATIENTS_PER_STATE = 4
@@ -223,17 +222,11 @@ def _demo_ids(provider: Provider) -> list[uuid.UUID]:
     return [_demo_id(provider.slug, n) for n in range(100)]
 
 
-def _session_key(booking: _Booking) -> str:
-    # The booking service's formats: seats of one group session share the key and the room.
-    if booking.service.capacity > 1:
-        return f"group:{booking.service.pk}:{booking.start.isoformat()}"
+def _session_key(booking: _Booking, start: datetime) -> str:
+    # Group seats share the booking service's key (and so its room); a demo id keys the rest.
+    if booking.service.is_group:
+        return session_key_for(booking.service, start)
     return str(booking.id)
-
-
-def _video_room(session_key: str) -> str:
-    if session_key.startswith("group:"):
-        return salted_hmac("bridgeway.group-room", session_key).hexdigest()[:32]
-    return secrets.token_urlsafe(16)
 
 
 def _write_bookings(
@@ -250,8 +243,8 @@ def _write_bookings(
     # UPDATE, and a row moving into a slot another demo row is about to leave would clash.
     Appointment.objects.filter(id__in=list(existing)).update(status=AppointmentStatus.CANCELLED)
     for booking in bookings:
-        key = _session_key(booking)
         start = booking.start.astimezone(UTC)
+        key = _session_key(booking, start)
         blocked_start, blocked_end = _blocked(booking.service, start)
         fields: dict[str, Any] = {
             "provider_id": booking.service.provider_id,
@@ -270,7 +263,7 @@ def _write_bookings(
             salt = new_salt()
             appointment = Appointment(
                 id=booking.id,
-                video_room=_video_room(key),
+                video_room=video_room_for(key),
                 manage_token_salt=salt,
                 manage_token_hash=hash_token(derive_token("manage", booking.id, salt)),
                 **fields,
@@ -301,7 +294,7 @@ def _write_bookings(
             if appointment.start != start:
                 result.appointments_moved += 1
             if key.startswith("group:") and appointment.session_key != key:
-                fields["video_room"] = _video_room(key)
+                fields["video_room"] = video_room_for(key)
             for name, value in fields.items():
                 setattr(appointment, name, value)
             appointment.save()
