@@ -22,12 +22,14 @@ migrate: install
 seed: migrate
 	$(PY) manage.py seed_demo
 
+# PUBLIC_BASE_URL follows HOST/PORT (unless set) so links in texts and emails reach this server.
 run: seed
 	@echo ""
 	@echo "  Bridgeway is starting at http://$(HOST):$(PORT)/  (Ctrl-C stops web and worker)"
 	@echo "  Development SMS outbox: http://$(HOST):$(PORT)/dev/sms/   API docs: http://$(HOST):$(PORT)/api/docs/"
 	@echo ""
-	HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/honcho -f Procfile.dev start
+	HOST=$(HOST) PORT=$(PORT) PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)} \
+		$(VENV)/bin/honcho -f Procfile.dev start
 
 test: install
 	$(PY) -m pytest
