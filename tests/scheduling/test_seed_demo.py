@@ -9,8 +9,11 @@ from io import StringIO
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.test import override_settings
 
 from common.tokens import derive_token, hash_token
+from notifications.models import Notification
+from referrals.models import Coordinator, Organization, Referral, ReferralEvent, ReferralOffer
 from scheduling import availability
 from scheduling.demo.seed import SeedResult, seed_demo
 from scheduling.models import (
@@ -44,7 +47,14 @@ MODELS = (
     Patient,
     Appointment,
     AppointmentEvent,
+    Organization,
+    Coordinator,
+    Referral,
+    ReferralOffer,
+    ReferralEvent,
+    Notification,
 )
+FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def counts() -> dict[str, int]:
@@ -54,11 +64,11 @@ def counts() -> dict[str, int]:
 @pytest.fixture(scope="module")
 def seeded(django_db_setup, django_db_blocker) -> Iterator[dict]:  # noqa: ANN001
     """Seed twice once for the module (seeding takes seconds), then clean up."""
-    with django_db_blocker.unblock():
-        first = seed_demo(now=NOW, with_logins=False)
+    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHER):
+        first = seed_demo(now=NOW, with_logins=True)
         after_first = counts()
         ids_first = set(Appointment.objects.values_list("id", flat=True))
-        second = seed_demo(now=NOW, with_logins=False)
+        second = seed_demo(now=NOW, with_logins=True)
         yield {
             "first": first,
             "second": second,
@@ -68,6 +78,7 @@ def seeded(django_db_setup, django_db_blocker) -> Iterator[dict]:  # noqa: ANN00
         }
         for model in reversed(MODELS):
             model.objects.all().delete()
+        get_user_model().objects.all().delete()
 
 
 pytestmark = pytest.mark.django_db
@@ -84,6 +95,7 @@ def test_the_second_run_updates_instead_of_creating(seeded: dict):
     assert second.directory.providers_updated == seeded["after_first"]["Provider"]
     assert (second.appointments_created, second.appointments_moved) == (0, 0)
     assert second.appointments_removed == 0
+    assert (seeded["first"].referrals_created, second.referrals_created) == (4, 0)
 
 
 def test_the_directory_has_forty_providers_of_every_kind(seeded: dict):
@@ -210,6 +222,7 @@ def test_a_run_on_a_later_day_moves_the_same_rows_to_fresh_dates(seeded: dict):
 
 def test_development_logins_are_made_only_in_debug(settings):  # noqa: ANN001
     settings.DEBUG = False
+    get_user_model().objects.all().delete()  # the module's seeding made them (with_logins)
     out = StringIO()
     call_command("seed_demo", stdout=out)
     assert not get_user_model().objects.exists()
@@ -229,3 +242,49 @@ def test_debug_logins_give_a_superuser_and_a_provider_linked_to_dana(settings): 
     assert Provider.objects.get(user=dana).slug == "dana-whitfield"
     assert "admin / bridgeway-admin" in out.getvalue()
     assert "dana / bridgeway-provider" in out.getvalue()
+    coordinator = users.get(username="coordinator")
+    assert not coordinator.is_staff and coordinator.check_password("bridgeway-coordinator")
+    organization = Coordinator.objects.get(user=coordinator).organization
+    assert organization.name == "Riverside Primary Care"
+    assert "coordinator / bridgeway-coordinator" in out.getvalue()
+
+
+def test_demo_referrals_cover_the_board_statuses_for_the_demo_organization(seeded: dict):
+    referrals = Referral.objects.filter(organization__slug="riverside-primary-care")
+    assert sorted(referrals.values_list("status", flat=True)) == [
+        "escalated",
+        "new",
+        "offered",
+        "scheduled",
+    ]
+    creator = get_user_model().objects.get(username="coordinator")
+    assert all(r.created_by == creator for r in referrals)
+    # Made by the services: each has its timeline from "created" on.
+    for referral in referrals:
+        first = referral.events.order_by("at", "id").first()
+        assert first is not None and first.kind == "created"
+
+
+def test_the_demo_provider_has_offered_referrals_in_her_inbox(seeded: dict):
+    dana = Provider.objects.get(slug="dana-whitfield")
+    offered = ReferralOffer.objects.filter(provider=dana, status="open")
+    assert {o.referral.status for o in offered} == {"offered", "scheduled"}
+
+
+def test_the_scheduled_referral_was_booked_through_its_link(seeded: dict):
+    referral = Referral.objects.get(status="scheduled")
+    appointment = referral.appointment
+    assert appointment is not None and appointment.provider.slug == "dana-whitfield"
+    assert appointment.start > NOW and appointment.status in ACTIVE_STATUSES
+    assert referral.events.filter(kind="scheduled").exists()
+
+
+def test_the_escalated_referral_was_escalated_by_the_sweep(seeded: dict):
+    referral = Referral.objects.get(status="escalated")
+    assert referral.escalated_at == NOW and referral.deadline_at < NOW
+    assert referral.events.filter(kind="escalated", actor="system").exists()
+
+
+def test_demo_referrals_leave_no_messages_to_send(seeded: dict):
+    assert seeded["after_first"]["Notification"] == 0
+    assert not Notification.objects.exists()

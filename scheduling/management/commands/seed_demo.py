@@ -10,8 +10,8 @@ from scheduling.demo.seed import seed_demo
 
 class Command(BaseCommand):
     help = (
-        "Load or refresh the demo directory (48 providers), patients and bookings. Idempotent; "
-        "dates are relative to today. With DEBUG on, also creates development logins."
+        "Load or refresh the demo directory (48 providers), patients, bookings and referrals. "
+        "Idempotent; dates are relative to today. With DEBUG on, also creates development logins."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -20,7 +20,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Demo patients: {result.patients}; bookings: {result.appointments_created} created, "
             f"{result.appointments_moved} moved to fresh dates, "
-            f"{result.appointments_removed} removed."
+            f"{result.appointments_removed} removed; referrals: {result.referrals_created} created."
         )
         if not result.logins:
             if not settings.DEBUG:
