@@ -7,6 +7,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -76,6 +77,8 @@ def _feed_headers(response: HttpResponseBase, state: feeds.FeedState) -> None:
     response["Referrer-Policy"] = "no-referrer"
 
 
+# Read-only; exempt so a PUT or POST gets 405 from the method check, not a CSRF 403.
+@csrf_exempt
 @require_http_methods(["GET", "HEAD"])
 def provider_feed(request: HttpRequest, token: str) -> HttpResponseBase:
     """A provider's private feed; 304 when the client's copy is current."""
