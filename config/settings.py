@@ -117,6 +117,9 @@ STORAGES = {
     },
 }
 LOGIN_URL = "/accounts/login/"
+# Providers land on their portal, coordinators on the referral board (referrals.views).
+LOGIN_REDIRECT_URL = "after-login"
+LOGOUT_REDIRECT_URL = "find-help"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

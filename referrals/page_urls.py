@@ -8,4 +8,5 @@ from referrals import views
 
 urlpatterns = [
     path("board/", views.board, name="referral-board"),
+    path("home/", views.after_login, name="after-login"),
 ]

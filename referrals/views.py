@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions
@@ -226,3 +226,15 @@ def board(request: HttpRequest) -> HttpResponse:
             }
         )
     return render(request, "referrals/board.html", {"groups": groups, "now": now})
+
+
+@login_required
+def after_login(request: HttpRequest) -> HttpResponse:
+    """Send a signed-in person to their own workspace: portal, referral board or admin."""
+    if user_provider(request.user) is not None:
+        return redirect("portal")
+    if is_coordinating(request.user):
+        return redirect("referral-board")
+    if request.user.is_staff:
+        return redirect("admin:index")
+    return redirect("find-help")
