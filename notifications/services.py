@@ -383,6 +383,7 @@ def _record_sms(
             _update(
                 notification,
                 claimed_at=None,
+                queued_at=None,
                 send_after=now + retry_delay(notification.attempts),
                 last_error=exc.message[:500],
                 error_code=exc.code,

@@ -169,6 +169,8 @@ class FakeTwilio:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # The default backlog of 5 resets connections when dozens of sends arrive at once.
+    request_queue_size = 256
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         return  # a client killed mid-request (the point of some tests) is not an error
