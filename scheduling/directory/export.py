@@ -8,20 +8,8 @@ from typing import Any
 
 from django.db.models import Prefetch
 
-from scheduling.directory.validation import WEEKDAYS
+from scheduling.directory.validation import SERVICE_SETTINGS, WEEKDAYS
 from scheduling.models import Provider, Service
-
-SERVICE_KEYS = (
-    "duration_minutes",
-    "buffer_before_minutes",
-    "buffer_after_minutes",
-    "min_notice_hours",
-    "horizon_days",
-    "slot_step_minutes",
-    "requires_approval",
-    "capacity",
-    "late_cancel_hours",
-)
 
 
 def export_directory(*, slugs: Iterable[str] | None = None) -> dict[str, Any]:
@@ -57,7 +45,7 @@ def _provider(p: Provider) -> dict[str, Any]:
         "bio": p.bio,
         "email": p.email,
         "services": [
-            {"slug": s.slug, "name": s.name, **{key: getattr(s, key) for key in SERVICE_KEYS}}
+            {"slug": s.slug, "name": s.name, **{key: getattr(s, key) for key in SERVICE_SETTINGS}}
             for s in p.services.all()
         ],
         "weekly_hours": [

@@ -50,21 +50,19 @@ PROVIDER_FIELDS = frozenset(
 )
 # name and licensed_states report their own absence.
 REQUIRED_PROVIDER_FIELDS = ("slug", "kind", "timezone")
-SERVICE_FIELDS = frozenset(
-    {
-        "slug",
-        "name",
-        "duration_minutes",
-        "buffer_before_minutes",
-        "buffer_after_minutes",
-        "min_notice_hours",
-        "horizon_days",
-        "slot_step_minutes",
-        "requires_approval",
-        "capacity",
-        "late_cancel_hours",
-    }
+# The settings of a service besides its slug and name, in the order the export writes them.
+SERVICE_SETTINGS = (
+    "duration_minutes",
+    "buffer_before_minutes",
+    "buffer_after_minutes",
+    "min_notice_hours",
+    "horizon_days",
+    "slot_step_minutes",
+    "requires_approval",
+    "capacity",
+    "late_cancel_hours",
 )
+SERVICE_FIELDS = frozenset({"slug", "name", *SERVICE_SETTINGS})
 # Sane bounds: a typo such as 6000 minutes is refused instead of breaking the slot engine.
 SERVICE_NUMBERS: dict[str, tuple[int, int]] = {
     "duration_minutes": (5, 480),
