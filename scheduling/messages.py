@@ -184,12 +184,17 @@ def _ref(appointment: Appointment) -> str:
 
 
 def _sms_to_patient(
-    appointment: Appointment, name: str, key: str, context: dict[str, Any], **kwargs: Any
+    batch: list[outbox.Outgoing],
+    appointment: Appointment,
+    name: str,
+    key: str,
+    context: dict[str, Any],
+    **kwargs: Any,
 ) -> None:
     patient = appointment.patient
     if not (patient.sms_consent and patient.phone):
         return
-    outbox.enqueue(
+    outbox_message = outbox.Outgoing(
         channel=Channel.SMS,
         recipient=patient.phone,
         template=name,
@@ -198,9 +203,11 @@ def _sms_to_patient(
         subject_ref=_ref(appointment),
         **kwargs,
     )
+    batch.append(outbox_message)
 
 
 def _email(
+    batch: list[outbox.Outgoing],
     appointment: Appointment,
     recipient: str,
     name: str,
@@ -213,7 +220,7 @@ def _email(
     if not recipient:
         return
     email = render_email(name, context)
-    outbox.enqueue(
+    outbox_message = outbox.Outgoing(
         channel=Channel.EMAIL,
         recipient=recipient,
         template=name,
@@ -225,15 +232,29 @@ def _email(
         subject_ref=_ref(appointment),
         **kwargs,
     )
+    batch.append(outbox_message)
 
 
 def reminder_key(appointment: Appointment, hours: int, channel: str = Channel.SMS) -> str:
     return f"reminder-{hours}h:{channel}:{appointment.id}:{appointment.start.isoformat()}"
 
 
-def record_reminders(*, appointment: Appointment, now: datetime) -> list[str]:
+def record_reminders(
+    *,
+    appointment: Appointment,
+    now: datetime,
+    batch: list[outbox.Outgoing] | None = None,
+    new_appointment: bool = False,
+) -> list[str]:
     """Reminders at settings.REMINDER_OFFSETS_HOURS before the start, by SMS if the patient
-    agreed to texts, else by email; earlier ones for this appointment become obsolete."""
+    agreed to texts, else by email; earlier ones for this appointment become obsolete.
+
+    With `batch`, the reminders join the caller's batch (recorded when it records the
+    batch) instead of being recorded here. A `new_appointment` has no earlier reminders,
+    so nothing is looked for to suppress.
+    """
+    own_batch = batch is None
+    batch = [] if batch is None else batch
     patient = appointment.patient
     keys: list[str] = []
     by_sms = bool(patient.sms_consent and patient.phone)
@@ -245,19 +266,24 @@ def record_reminders(*, appointment: Appointment, now: datetime) -> list[str]:
         context = {**context, "hours": hours}
         if by_sms:
             key = reminder_key(appointment, hours)
-            _sms_to_patient(appointment, "reminder", key, context, send_after=send_after)
+            _sms_to_patient(batch, appointment, "reminder", key, context, send_after=send_after)
         elif patient.email:
             key = reminder_key(appointment, hours, Channel.EMAIL)
-            _email(appointment, patient.email, "reminder", key, context, send_after=send_after)
+            _email(
+                batch, appointment, patient.email, "reminder", key, context, send_after=send_after
+            )
         else:
             continue
         keys.append(key)
-    outbox.suppress_pending(
-        subject_ref=_ref(appointment),
-        template="reminder",
-        keep=keys,
-        reason="obsolete: the appointment moved",
-    )
+    if not new_appointment:
+        outbox.suppress_pending(
+            subject_ref=_ref(appointment),
+            template="reminder",
+            keep=keys,
+            reason="obsolete: the appointment moved",
+        )
+    if own_batch:
+        outbox.enqueue_many(batch)
     return keys
 
 
@@ -279,11 +305,13 @@ def record_appointment_notifications(*, appointment: Appointment, event: Appoint
         return f"{kind}:{audience}:{channel}:{appointment.id}:{event.pk}"
 
     sms_allowed = not _answering_by_sms.get()
+    batch: list[outbox.Outgoing] = []
     if kind == "booked":
         requested = appointment.status == AppointmentStatus.REQUESTED
         name = "booking_requested" if requested else "booking_confirmed"
-        _sms_to_patient(appointment, name, key("patient", "sms"), context)
+        _sms_to_patient(batch, appointment, name, key("patient", "sms"), context)
         _email(
+            batch,
             appointment,
             patient.email,
             name,
@@ -292,6 +320,7 @@ def record_appointment_notifications(*, appointment: Appointment, event: Appoint
             invite=not requested,
         )
         _email(
+            batch,
             appointment,
             provider.email,
             "provider_request" if requested else "provider_booked",
@@ -299,21 +328,34 @@ def record_appointment_notifications(*, appointment: Appointment, event: Appoint
             context,
         )
         if not requested:
-            record_reminders(appointment=appointment, now=now)
+            record_reminders(appointment=appointment, now=now, batch=batch, new_appointment=True)
     elif kind == "confirmed":
-        _sms_to_patient(appointment, "approved", key("patient", "sms"), context)
+        _sms_to_patient(batch, appointment, "approved", key("patient", "sms"), context)
         _email(
-            appointment, patient.email, "approved", key("patient", "email"), context, invite=True
+            batch,
+            appointment,
+            patient.email,
+            "approved",
+            key("patient", "email"),
+            context,
+            invite=True,
         )
-        record_reminders(appointment=appointment, now=now)
+        record_reminders(appointment=appointment, now=now, batch=batch)
     elif kind == "rescheduled":
         if sms_allowed:
-            _sms_to_patient(appointment, "rescheduled", key("patient", "sms"), context)
+            _sms_to_patient(batch, appointment, "rescheduled", key("patient", "sms"), context)
         _email(
-            appointment, patient.email, "rescheduled", key("patient", "email"), context, invite=True
+            batch,
+            appointment,
+            patient.email,
+            "rescheduled",
+            key("patient", "email"),
+            context,
+            invite=True,
         )
         if event.actor != Actor.PROVIDER:
             _email(
+                batch,
                 appointment,
                 provider.email,
                 "provider_rescheduled",
@@ -321,15 +363,18 @@ def record_appointment_notifications(*, appointment: Appointment, event: Appoint
                 context,
             )
         if appointment.status == AppointmentStatus.CONFIRMED:
-            record_reminders(appointment=appointment, now=now)
+            record_reminders(appointment=appointment, now=now, batch=batch)
         else:
             cancel_reminders(appointment=appointment, reason="obsolete: the appointment moved")
     elif kind == "cancelled":
         cancel_reminders(appointment=appointment, reason="the appointment was cancelled")
         by = {"patient": "patient", "provider": "provider"}.get(str(event.actor), "clinic")
         if sms_allowed:
-            _sms_to_patient(appointment, f"cancelled_by_{by}", key("patient", "sms"), context)
+            _sms_to_patient(
+                batch, appointment, f"cancelled_by_{by}", key("patient", "sms"), context
+            )
         _email(
+            batch,
             appointment,
             patient.email,
             f"cancelled_by_{by}",
@@ -339,8 +384,15 @@ def record_appointment_notifications(*, appointment: Appointment, event: Appoint
         )
         if event.actor != Actor.PROVIDER:
             _email(
-                appointment, provider.email, "provider_cancelled", key("provider", "email"), context
+                batch,
+                appointment,
+                provider.email,
+                "provider_cancelled",
+                key("provider", "email"),
+                context,
             )
     elif kind in ("attended", "no_show"):
         cancel_reminders(appointment=appointment, reason="the visit has taken place")
     # patient_confirmed: the patient's "C" is answered by the reply itself.
+    # Every key names this event's new row (and a booking's reminders its new appointment).
+    outbox.enqueue_many(batch, new_keys=kind == "booked")
