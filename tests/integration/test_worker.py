@@ -249,6 +249,7 @@ def stack(
     env = _base_env(shared_db[1])
     env.update(
         LOG_LEVEL="INFO",  # the cluster's "running." line tells the test it is ready
+        Q_LOG_LEVEL="INFO",
         PUBLIC_BASE_URL=web_url,
         TWILIO_ACCOUNT_SID=ACCOUNT_SID,
         TWILIO_AUTH_TOKEN=AUTH_TOKEN,
