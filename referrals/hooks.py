@@ -49,6 +49,8 @@ def appointment_changed(
             referral=referral, appointment=appointment, event=event, booked=True
         )
         return
+    if event.kind == "booked":
+        return  # a booking without a referral token: no referral can point at it yet
     referral = (
         Referral.objects.select_for_update(of=("self",))
         .select_related("patient", "provider", "appointment", "created_by")
