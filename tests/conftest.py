@@ -30,10 +30,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             reason="needs Debian's chromium (apt-get install chromium; .ci/run does)"
         ),
     }
-    # The race tests hammer live servers for a minute; the worker tests that follow them
-    # then lost their delivery callback (order-dependent; see the closing note). Run the
-    # races last until the cause is found.
-    items.sort(key=lambda item: "test_booking_races" in item.nodeid)
     for item in items:
         for marker, skip in skips.items():
             if skip is not None and marker in item.keywords:
