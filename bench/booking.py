@@ -269,7 +269,7 @@ def sequential_latency(provider: str, day: int, base_n: int, *, stub_messages: b
     """One client in-process: wall p50/p95 and CPU p50 of 30 bookings (a diagnostic split)."""
     from django.test import Client
 
-    import scheduling.services as booking_services
+    import scheduling.booking.services as booking_services
 
     original = booking_services.record_appointment_notifications
     if stub_messages:

@@ -167,7 +167,7 @@ def main() -> None:
     from django.core.cache import cache
     from django.test import Client
 
-    from scheduling import feeds
+    from scheduling.calendar import feeds
 
     provider = build_provider(APPOINTMENTS)
     token = feeds.feed_token(provider=provider)

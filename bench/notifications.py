@@ -223,8 +223,8 @@ def seed(appointments: int, due: int, now: datetime) -> None:
 def due_query(now: datetime) -> None:
     from django.db import connection
 
+    from notifications.delivery import due_notifications
     from notifications.models import Notification
-    from notifications.services import due_notifications
 
     def timed(qs: object) -> float:
         runs = []
@@ -256,8 +256,8 @@ def throughput(
 ) -> None:  # noqa: ANN001
     from django_q.conf import Conf
 
+    from notifications.delivery import sweep
     from notifications.models import Notification
-    from notifications.services import sweep
 
     due = Notification.objects.filter(dedupe_key__startswith="due:")
     due.update(

@@ -67,7 +67,8 @@ def main() -> int:
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from scheduling import availability, slots
+    from scheduling.availability import selectors as availability
+    from scheduling.availability import slots
     from scheduling.models import Appointment, Provider, Service
 
     started = time.perf_counter()

@@ -37,3 +37,12 @@ class NotFound(DomainError):
 
 class Conflict(DomainError):
     status = 409
+
+
+class InvalidTransition(DomainError):
+    """A status change the transitions table does not allow (409 invalid_transition)."""
+
+    status = 409
+
+    def __init__(self, detail: str, *, fields: dict[str, Any] | None = None) -> None:
+        super().__init__("invalid_transition", detail, fields=fields)

@@ -74,6 +74,15 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # Plain text (SMS bodies, email subjects and text parts): no HTML escaping, so an
+        # apostrophe stays an apostrophe. Rendered through notifications.text.
+        "NAME": "text",
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {"autoescape": False},
+    },
 ]
 
 # Database: SQLite by default; any Django-supported URL through DATABASE_URL.
@@ -166,6 +175,9 @@ else:
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
     EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Bridgeway <appointments@bridgeway.invalid>")
+# How a national number someone types is read (django-phonenumber-field's setting).
+PHONENUMBER_DEFAULT_REGION = env_str("PHONENUMBER_DEFAULT_REGION", "US")
+
 SERVICE_CONTACT_LINE = env_str(
     "SERVICE_CONTACT_LINE", "Bridgeway scheduling. Questions: reply or call the clinic."
 )
@@ -183,9 +195,9 @@ SMS_BACKEND = env_str(
     else "notifications.backends.outbox.OutboxBackend",
 )
 # notifications hands inbound SMS replies to this handler (scheduling owns the meaning).
-SMS_REPLY_HANDLER = "scheduling.replies.handle_reply"
+SMS_REPLY_HANDLER = "scheduling.booking.replies.handle_reply"
 TWILIO_HTTP_TIMEOUT_SECONDS = env_int("TWILIO_HTTP_TIMEOUT_SECONDS", 15)
-# Outbox delivery (notifications.services): attempts before `failed`, backoff, the lease a
+# Outbox delivery (notifications.delivery): attempts before `failed`, backoff, the lease a
 # worker holds a `sending` row for (longer than Q_CLUSTER timeout, so a live task never
 # loses it), and how many rows one task sends, several at a time.
 NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 5)

@@ -12,11 +12,8 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    path("api/", include("referrals.urls")),
-    path("referrals/", include("referrals.page_urls")),
+    path("", include("referrals.urls")),
     path("api/", include("scheduling.urls")),
+    path("", include("scheduling.web.urls")),
     path("", include("notifications.urls")),
-    path("", include("scheduling.page_urls")),
-    # The patient's referral link (/r/<token>) and the portal's referral inbox.
-    path("", include("referrals.site_urls")),
 ]

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from notifications import services
+from notifications import delivery
 
 
 def send_notifications(notification_ids: list[int]) -> None:
-    services.send_many(notification_ids=notification_ids)
+    delivery.send_many(notification_ids=notification_ids)
 
 
 def send_notification(notification_id: int) -> None:
-    services.send(notification_id=notification_id)
+    delivery.send(notification_id=notification_id)
 
 
 def sweep_due() -> int:
-    return services.sweep()
+    return delivery.sweep()

@@ -22,7 +22,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from notifications import services
+from common.phones import phone_key
+from notifications import delivery, inbound
 from notifications.models import Channel, InboundMessage, Notification
 
 OUTBOX_BACKEND = "notifications.backends.outbox.OutboxBackend"
@@ -55,7 +56,7 @@ def inbound_sms(request: HttpRequest) -> HttpResponse:
     from_number = request.POST.get("From", "")
     if not sid or not from_number:
         return HttpResponseBadRequest("MessageSid and From are required")
-    reply = services.handle_inbound(
+    reply = inbound.handle_inbound(
         message_sid=sid, from_number=from_number, body=request.POST.get("Body", "")
     )
     return _twiml(reply)
@@ -71,7 +72,7 @@ def delivery_status(request: HttpRequest) -> HttpResponse:
     sid = request.POST.get("MessageSid") or request.POST.get("SmsSid") or ""
     if not sid:
         return HttpResponseBadRequest("MessageSid is required")
-    services.handle_status(
+    delivery.handle_status(
         notification_id=notification_id,
         message_sid=sid,
         message_status=request.POST.get("MessageStatus") or request.POST.get("SmsStatus", ""),
@@ -91,11 +92,11 @@ def dev_sms_outbox(request: HttpRequest) -> HttpResponse:
         raise Http404("The development SMS outbox is off.")
     error = ""
     if request.method == "POST":
-        from_number = services.normalize_phone(request.POST.get("from_number", ""))
+        from_number = phone_key(request.POST.get("from_number", ""))
         body = request.POST.get("body", "").strip()
         if from_number and body:
             # The same code path as the Twilio webhook, minus the signature.
-            services.handle_inbound(
+            inbound.handle_inbound(
                 message_sid=f"SMdev{uuid.uuid4().hex}", from_number=from_number, body=body
             )
             query = urlencode({"number": from_number})
@@ -104,7 +105,7 @@ def dev_sms_outbox(request: HttpRequest) -> HttpResponse:
     texts = list(Notification.objects.filter(channel=Channel.SMS).order_by("-created_at")[:200])
     replies = list(InboundMessage.objects.order_by("-received_at")[:200])
     numbers = sorted({t.recipient for t in texts} | {r.from_number for r in replies})
-    selected = services.normalize_phone(request.GET.get("number", ""))
+    selected = phone_key(request.GET.get("number", ""))
     timeline: list[dict[str, Any]] = [
         {"kind": "out", "at": t.created_at, "number": t.recipient, "item": t} for t in texts
     ] + [{"kind": "in", "at": r.received_at, "number": r.from_number, "item": r} for r in replies]

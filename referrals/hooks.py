@@ -8,9 +8,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from common.errors import DomainError
+from common.events import Actor
 from common.tokens import hash_token
-from referrals import services
-from referrals.models import Referral
+from referrals import messages
+from referrals.models import Referral, ReferralStatus
+from referrals.services import bookable_offers
+
+S = ReferralStatus
 
 if TYPE_CHECKING:
     from scheduling.models import Appointment, AppointmentEvent, Provider, Service
@@ -29,7 +34,7 @@ def _locked_by_token(token: str) -> Referral | None:
 
 def check_booking(*, referral_token: str, provider: Provider, service: Service) -> None:
     """Refuse a booking through a referral link that is unknown, closed or for someone else."""
-    services.check_referred_booking(
+    check_referred_booking(
         referral=_locked_by_token(referral_token), provider=provider, service=service
     )
 
@@ -42,10 +47,10 @@ def appointment_changed(
         referral = _locked_by_token(referral_token)
         if referral is None:
             return
-        services.check_referred_booking(
+        check_referred_booking(
             referral=referral, provider=appointment.provider, service=appointment.service
         )
-        services.follow_appointment(
+        follow_appointment(
             referral=referral, appointment=appointment, event=event, booked=True
         )
         return
@@ -58,6 +63,75 @@ def appointment_changed(
         .first()
     )
     if referral is not None:
-        services.follow_appointment(
+        follow_appointment(
             referral=referral, appointment=appointment, event=event, booked=False
         )
+
+
+def check_referred_booking(
+    *, referral: Referral | None, provider: Provider, service: Service
+) -> None:
+    """Refuse a booking the referral link does not allow."""
+    if referral is None or referral.is_closed:
+        raise DomainError("invalid_referral_token", "This scheduling link is not valid any more.")
+    if referral.status == S.SCHEDULED:
+        raise DomainError(
+            "referral_already_scheduled",
+            "An appointment is already booked from this link; reschedule it instead.",
+            status=409,
+        )
+    if not referral.is_bookable:
+        raise DomainError("invalid_referral_token", "This scheduling link is not open for booking.")
+    for offer in bookable_offers(referral):
+        if offer.provider_id == provider.pk:
+            if offer.service_id != service.pk:
+                raise DomainError(
+                    "service_not_offered",
+                    "This link books a different service with this provider.",
+                    fields={"service": service.slug},
+                )
+            return
+    raise DomainError(
+        "provider_not_offered",
+        "This provider is not one of the choices of this scheduling link.",
+        fields={"provider": provider.slug},
+    )
+
+
+def follow_appointment(
+    *, referral: Referral, appointment: Appointment, event: AppointmentEvent, booked: bool
+) -> None:
+    """Keep the referral in step with its appointment's lifecycle."""
+    kind = event.kind
+    data = {"appointment": str(appointment.pk)}
+    actor = event.actor or Actor.SYSTEM
+    if booked:
+        referral.appointment = appointment
+        referral.provider = appointment.provider
+        referral.transition_to(S.SCHEDULED, kind="scheduled", actor=actor, data=data)
+        messages.tell_referrer(
+            referral=referral, what="scheduled", key=f"scheduled:{appointment.pk}"
+        )
+        return
+    if referral.appointment_id != appointment.pk:
+        return
+    # An appointment change must never fail because the referral moved on (e.g. cancelled).
+    if (
+        kind == "cancelled"
+        and referral.can_transition_to(S.OFFERED)
+        and referral.status == S.SCHEDULED
+    ):
+        referral.appointment = None
+        referral.transition_to(S.OFFERED, kind="appointment_cancelled", actor=actor, data=data)
+    elif kind == "attended" and referral.status in (S.SCHEDULED, S.NO_SHOW):
+        referral.transition_to(S.COMPLETED, kind="completed", actor=actor, data=data)
+        messages.tell_referrer(
+            referral=referral, what="completed", key=f"completed:{appointment.pk}"
+        )
+    elif kind == "no_show" and referral.status in (S.SCHEDULED, S.COMPLETED):
+        referral.transition_to(S.NO_SHOW, kind="no_show", actor=actor, data=data)
+    elif (
+        kind in ("rescheduled", "confirmed", "patient_confirmed") and referral.status == S.SCHEDULED
+    ):
+        data["start"] = appointment.start.isoformat()
+        referral.transition_to(S.SCHEDULED, kind=f"appointment_{kind}", actor=actor, data=data)

@@ -1,6 +1,6 @@
 """What a referral tells whom: the patient's link, the referrer's loop, the coordinator's alert.
 
-Messages are written to the outbox (notifications.services.enqueue) inside the caller's
+Messages are written to the outbox (notifications.recording.enqueue) inside the caller's
 transaction. SMS bodies and email subjects stay discreet: the patient by initials, the
 provider by first name and initial, never the reason, notes, specialty or kind of care.
 """
@@ -8,31 +8,16 @@ provider by first name and initial, never the reason, notes, specialty or kind o
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Any
 
 from django.conf import settings
-from django.template import Context
-from django.template.loader import get_template
 
-from common.timezones import get_zone
+from common.formatting import format_when
 from notifications.models import Channel
-from notifications.services import enqueue
+from notifications.recording import enqueue
+from notifications.text import render_line, render_sms, render_text
+from referrals.links import referral_url
 from referrals.models import Coordinator, Referral
 from scheduling.models import Provider
-
-
-def render(name: str, context: dict[str, Any]) -> str:
-    """Render a plain-text template without HTML escaping."""
-    template = get_template(f"referrals/messages/{name}")
-    return template.template.render(Context(context, autoescape=False)).strip()  # type: ignore[attr-defined]
-
-
-def format_when(at: datetime, zone_name: str) -> str:
-    """E.g. 'Tue Mar 10, 9:00 AM CDT' in the given zone."""
-    local = at.astimezone(get_zone(zone_name))
-    hour = local.strftime("%I").lstrip("0")
-    return f"{local:%a %b} {local.day}, {hour}:{local:%M %p} {local.tzname()}"
 
 
 def ref(referral: Referral) -> str:
@@ -54,8 +39,6 @@ def send_patient_link(
     *, referral: Referral, providers: Sequence[Provider], key: str, nudge: bool = False
 ) -> None:
     """The discreet self-scheduling link: SMS with consent, email when we have an address."""
-    from referrals.services import referral_url
-
     patient = referral.patient
     context = {
         "providers": _names(providers),
@@ -68,7 +51,9 @@ def send_patient_link(
             channel=Channel.SMS,
             recipient=patient.phone,
             template="referral_nudge" if nudge else "referral_link",
-            body=render("patient_nudge_sms.txt" if nudge else "patient_link_sms.txt", context),
+            body=render_sms(
+                f"referrals/messages/patient_{'nudge' if nudge else 'link'}_sms.txt", context
+            ),
             dedupe_key=f"referral:{referral.id}:{key}:patient:sms",
             subject_ref=_subject_ref(referral),
         )
@@ -77,8 +62,8 @@ def send_patient_link(
             channel=Channel.EMAIL,
             recipient=patient.email,
             template="referral_nudge" if nudge else "referral_link",
-            subject=render("patient_link_subject.txt", context),
-            body=render("patient_link_email.txt", context),
+            subject=render_line("referrals/messages/patient_link_subject.txt", context),
+            body=render_text("referrals/messages/patient_link_email.txt", context),
             dedupe_key=f"referral:{referral.id}:{key}:patient:email",
             subject_ref=_subject_ref(referral),
         )
@@ -104,8 +89,8 @@ def tell_referrer(*, referral: Referral, what: str, key: str) -> None:
             channel=Channel.EMAIL,
             recipient=referral.referrer_email,
             template=f"referral_{what}",
-            subject=render("referrer_subject.txt", context),
-            body=render("referrer_email.txt", context),
+            subject=render_line("referrals/messages/referrer_subject.txt", context),
+            body=render_text("referrals/messages/referrer_email.txt", context),
             dedupe_key=f"referral:{referral.id}:{key}:referrer:email",
             subject_ref=_subject_ref(referral),
         )
@@ -114,7 +99,7 @@ def tell_referrer(*, referral: Referral, what: str, key: str) -> None:
             channel=Channel.SMS,
             recipient=referral.referrer_phone,
             template=f"referral_{what}",
-            body=render("referrer_sms.txt", context),
+            body=render_sms("referrals/messages/referrer_sms.txt", context),
             dedupe_key=f"referral:{referral.id}:{key}:referrer:sms",
             subject_ref=_subject_ref(referral),
         )
@@ -147,8 +132,8 @@ def tell_coordinator_escalated(*, referral: Referral) -> None:
         "board_url": f"{settings.PUBLIC_BASE_URL}/referrals/board/",
         "api_url": f"{settings.PUBLIC_BASE_URL}/api/referrals/{referral.id}/",
     }
-    subject = render("coordinator_escalated_subject.txt", context)
-    body = render("coordinator_escalated_email.txt", context)
+    subject = render_line("referrals/messages/coordinator_escalated_subject.txt", context)
+    body = render_text("referrals/messages/coordinator_escalated_email.txt", context)
     for address in recipients:
         enqueue(
             channel=Channel.EMAIL,

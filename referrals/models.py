@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+from common.events import AppendOnlyEvent, Stateful, signed_in
 
 
 class Organization(models.Model):
@@ -88,7 +90,9 @@ BOOKABLE_STATUSES = (S.OFFERED, S.ACCEPTED, S.NO_SHOW, S.ESCALATED)
 CLOSED_STATUSES = (S.COMPLETED, S.CANCELLED)
 
 
-class Referral(models.Model):
+class Referral(Stateful, models.Model):
+    TRANSITIONS: ClassVar[dict[str, frozenset[str]]] = TRANSITIONS
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey(
         Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="referrals"
@@ -182,8 +186,47 @@ class Referral(models.Model):
     def is_bookable(self) -> bool:
         return self.status in BOOKABLE_STATUSES
 
-    def can_transition_to(self, status: str) -> bool:
-        return status in TRANSITIONS[self.status]
+    def transition_to(
+        self,
+        status: str,
+        *,
+        kind: str,
+        actor: str,
+        actor_user: Any = None,
+        note: str = "",
+        data: dict[str, Any] | None = None,
+        now: datetime | None = None,
+    ) -> ReferralEvent:
+        """Move to `status` (saving the referral) and append the event; 409 when illegal."""
+        self.check_transition(status)
+        from_status = self.status
+        self.status = status
+        self.save()
+        return ReferralEvent.objects.create(
+            referral=self,
+            at=now or timezone.now(),
+            actor=actor,
+            actor_user=signed_in(actor_user),
+            kind=kind,
+            from_status=from_status,
+            to_status=status,
+            note=note[:500],
+            data=data or {},
+        )
+
+    def record_event(
+        self, *, kind: str, actor: str, actor_user: Any = None, **data: Any
+    ) -> ReferralEvent:
+        """An event that changes no status (e.g. a reminder sent)."""
+        return ReferralEvent.objects.create(
+            referral=self,
+            actor=actor,
+            actor_user=signed_in(actor_user),
+            kind=kind,
+            from_status=self.status,
+            to_status=self.status,
+            data=data,
+        )
 
     def age(self, now: datetime | None = None) -> timedelta:
         return (now or timezone.now()) - self.created_at
@@ -233,28 +276,34 @@ class ReferralOffer(models.Model):
         )
 
 
-class ReferralEvent(models.Model):
+class ReferralEventKind(models.TextChoices):
+    CREATED = "created", "Created"
+    ASSIGNED = "assigned", "Offered to providers"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    STILL_OFFERED = "still_offered", "Declined by one, still offered to others"
+    REOFFERED = "reoffered", "Offered again"
+    CANCELLED = "cancelled", "Cancelled"
+    SCHEDULED = "scheduled", "Scheduled"
+    APPOINTMENT_RESCHEDULED = "appointment_rescheduled", "Visit rescheduled"
+    APPOINTMENT_CONFIRMED = "appointment_confirmed", "Visit confirmed"
+    APPOINTMENT_PATIENT_CONFIRMED = "appointment_patient_confirmed", "Visit confirmed by patient"
+    APPOINTMENT_CANCELLED = "appointment_cancelled", "Visit cancelled"
+    COMPLETED = "completed", "Completed"
+    NO_SHOW = "no_show", "No-show"
+    ESCALATED = "escalated", "Escalated"
+    NUDGED = "nudged", "Patient reminded of the link"
+
+
+class ReferralEvent(AppendOnlyEvent):
     """Append-only timeline of a referral: who did what, from which status to which."""
 
     referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="events")
-    at = models.DateTimeField(default=timezone.now)
-    actor = models.CharField(max_length=16)  # scheduling.models.Actor values
-    actor_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    kind = models.CharField(max_length=32)
-    from_status = models.CharField(max_length=16, blank=True)
-    to_status = models.CharField(max_length=16, blank=True)
+    kind = models.CharField(max_length=32, choices=ReferralEventKind.choices)
     note = models.CharField(max_length=500, blank=True)
-    data = models.JSONField(default=dict, blank=True)
 
-    class Meta:
-        ordering = ["at", "id"]
+    class Meta(AppendOnlyEvent.Meta):
+        pass
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.from_status} -> {self.to_status}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            raise ValueError("Referral events are append-only.")
-        super().save(*args, **kwargs)

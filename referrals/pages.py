@@ -1,4 +1,5 @@
-"""Referral pages: the patient's self-scheduling link and the provider's referral inbox.
+"""Referral pages: the coordinator board, the patient's self-scheduling link and the
+provider's referral inbox.
 
 They live in the referrals app (which may import scheduling, never the reverse) and reuse
 the scheduling pages' picker and booking form through a BookingFlow.
@@ -9,25 +10,32 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from common.errors import DomainError
-from referrals import services
+from referrals import selectors, services
+from referrals.access import is_coordinating
+from referrals.forms import DeclineForm
+from referrals.links import referral_for_token
 from referrals.models import OfferStatus, Referral, ReferralOffer, ReferralStatus
-from scheduling import availability, links
-from scheduling.forms import DeclineForm
+from scheduling.availability import selectors as availability
+from scheduling.booking import links
+from scheduling.booking.access import user_provider
 from scheduling.models import Provider
-from scheduling.pages.booking import BookingFlow, book, provider_page
-from scheduling.pages.zones import visitor_zone
-from scheduling.portal import provider_required
+from scheduling.web.booking import BookingFlow, book, provider_page
+from scheduling.web.portal import provider_required
+from scheduling.web.zones import visitor_zone
 
 
 def _referral(token: str) -> Referral:
-    referral = services.referral_for_token(token)
+    referral = referral_for_token(token)
     if referral is None:
         raise Http404("This link does not work.")
     return referral
@@ -62,15 +70,15 @@ def referral_choices(request: HttpRequest, token: str) -> HttpResponse:
     context: dict[str, Any] = {"referral": referral, "zone": zone, "token": token}
     if referral.status == ReferralStatus.SCHEDULED and referral.appointment is not None:
         context["manage_url"] = links.manage_url(referral.appointment)
-        return render(request, "scheduling/referral/scheduled.html", context)
+        return render(request, "referrals/link/scheduled.html", context)
     if referral.is_closed or not referral.is_bookable:
-        return render(request, "scheduling/referral/closed.html", context, status=410)
+        return render(request, "referrals/link/closed.html", context, status=410)
     offers = services.bookable_offers(referral)
     soonest = availability.next_available([o.service for o in offers])
     context["choices"] = [
         {"offer": o, "provider": o.provider, "next": soonest.get(o.service_id)} for o in offers
     ]
-    return render(request, "scheduling/referral/choices.html", context)
+    return render(request, "referrals/link/choices.html", context)
 
 
 def _offered(token: str, slug: str) -> tuple[Referral, list[ReferralOffer]]:
@@ -116,7 +124,7 @@ def inbox(request: HttpRequest, provider: Provider) -> HttpResponse:
         "decline_form": DeclineForm(),
         "nav": "referrals",
     }
-    return render(request, "scheduling/portal/referrals.html", context)
+    return render(request, "referrals/inbox.html", context)
 
 
 def _offer_to(provider: Provider, referral_id: Any) -> Referral:
@@ -161,3 +169,34 @@ def decline(request: HttpRequest, provider: Provider, referral_id: Any) -> HttpR
     else:
         messages.success(request, "Declined. The referrer is told.")
     return HttpResponseRedirect(reverse("portal-referrals"))
+
+
+@login_required
+def board(request: HttpRequest) -> HttpResponse:
+    """Open referrals by status and age, for coordinators."""
+    if not is_coordinating(request.user):
+        raise PermissionDenied
+    now = timezone.now()
+    rows = list(selectors.open_referrals_board(request.user))
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for referral in rows:
+        groups.setdefault(referral.get_status_display(), []).append(
+            {
+                "referral": referral,
+                "age": referral.age(now),
+                "overdue": referral.deadline_at <= now,
+            }
+        )
+    return render(request, "referrals/board.html", {"groups": groups, "now": now})
+
+
+@login_required
+def after_login(request: HttpRequest) -> HttpResponse:
+    """Send a signed-in person to their own workspace: portal, referral board or admin."""
+    if user_provider(request.user) is not None:
+        return redirect("portal")
+    if is_coordinating(request.user):
+        return redirect("referral-board")
+    if request.user.is_staff:
+        return redirect("admin:index")
+    return redirect("find-help")

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from referrals.matching import Candidate, Criteria, Match, rank
 from referrals.models import OfferStatus, Referral, ReferralOffer
-from scheduling.availability import next_available
+from scheduling.availability.selectors import next_available
 from scheduling.models import (
     ACTIVE_STATUSES,
     Appointment,

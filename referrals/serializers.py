@@ -4,24 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-import phonenumbers
 from rest_framework import serializers
 
+from common.phones import to_e164
+from common.states import is_state
 from common.timezones import is_timezone
+from referrals.links import referral_url
 from referrals.matching import Match
 from referrals.models import Modality, Referral, Urgency
-from scheduling.states import is_state
 
 
 def normalize_phone(value: str) -> str:
     """E.164, reading national numbers as US ones."""
-    try:
-        number = phonenumbers.parse(value, "US")
-    except phonenumbers.NumberParseException as exc:
-        raise serializers.ValidationError("Enter a valid phone number.") from exc
-    if not phonenumbers.is_valid_number(number):
+    phone = to_e164(value)
+    if phone is None:
         raise serializers.ValidationError("Enter a valid phone number.")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return phone
 
 
 class PhoneField(serializers.CharField):
@@ -108,8 +106,6 @@ class CancelInput(serializers.Serializer):
 
 def referral_data(referral: Referral, *, staff: bool) -> dict[str, Any]:
     """The referral as its staff or its provider sees it."""
-    from referrals.services import referral_url
-
     patient = referral.patient
     appointment = referral.appointment
     data: dict[str, Any] = {

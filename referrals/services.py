@@ -1,7 +1,8 @@
-"""The referral workflow: create, offer, accept, decline, cancel, follow bookings, escalate.
+"""The referral workflow: create, offer, accept, decline, cancel, follow bookings.
 
-Every status change goes through `transition_to`, which consults the transitions table,
-raises `invalid_transition` (409) on an illegal move and writes the ReferralEvent row.
+Every status change goes through `Referral.transition_to`, which consults the transitions
+table, raises InvalidTransition (409) on an illegal move and writes the ReferralEvent row.
+Escalation and nudges are in referrals.escalation; the patient's link in referrals.links.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from common.errors import DomainError
-from common.tokens import derive_token, hash_token, new_salt
+from common.errors import DomainError, InvalidTransition
+from common.events import Actor
+from common.tokens import hash_token, new_salt
 from referrals import messages
+from referrals.links import referral_token
 from referrals.models import (
-    ESCALATABLE_STATUSES,
     OfferStatus,
     Referral,
     ReferralEvent,
@@ -25,43 +27,12 @@ from referrals.models import (
     ReferralStatus,
     Urgency,
 )
-from scheduling.models import (
-    Actor,
-    Appointment,
-    AppointmentEvent,
-    Provider,
-    Service,
-    Specialty,
-)
-from scheduling.patients import PatientDetails, find_or_create_patient
+from scheduling.booking.patients import PatientDetails, find_or_create_patient
+from scheduling.models import Provider, Service, Specialty
 
 S = ReferralStatus
-TOKEN_PURPOSE = "referral"
 # How many of the best matches a self-scheduling link offers when no provider is named.
 SELF_SCHEDULING_CHOICES = 3
-
-
-# --- links ---------------------------------------------------------------------------------
-
-
-def referral_token(referral: Referral) -> str:
-    return derive_token(TOKEN_PURPOSE, referral.id, referral.token_salt)
-
-
-def referral_url(referral: Referral) -> str:
-    """The patient's self-scheduling link (the pages app serves /r/<token>)."""
-    return f"{settings.PUBLIC_BASE_URL}/r/{referral_token(referral)}"
-
-
-def referral_for_token(token: object) -> Referral | None:
-    """The referral a self-scheduling token opens, or None (the hash column is unique)."""
-    if not isinstance(token, str) or not token or len(token) > 200:
-        return None
-    return (
-        Referral.objects.select_related("patient", "appointment")
-        .filter(token_hash=hash_token(token))
-        .first()
-    )
 
 
 def offered_providers(referral: Referral) -> list[Provider]:
@@ -76,64 +47,6 @@ def _lock(referral: Referral) -> Referral:
         Referral.objects.select_for_update(of=("self",))
         .select_related("patient", "specialty", "provider", "appointment", "created_by")
         .get(pk=referral.pk)
-    )
-
-
-# --- the one transition function ------------------------------------------------------------
-
-
-def ensure_can(referral: Referral, status: str) -> None:
-    """Raise invalid_transition (409) unless the transitions table allows the move."""
-    if not referral.can_transition_to(status):
-        raise DomainError(
-            "invalid_transition",
-            f"A referral that is {referral.status} cannot become {status}.",
-            status=409,
-            fields={"status": referral.status, "to": status},
-        )
-
-
-def transition_to(
-    referral: Referral,
-    status: str,
-    *,
-    kind: str,
-    actor: str,
-    actor_user: Any = None,
-    note: str = "",
-    data: dict[str, Any] | None = None,
-    now: datetime | None = None,
-) -> ReferralEvent:
-    """Move the referral to `status` (saving it) and append the event; 409 when illegal."""
-    ensure_can(referral, status)
-    from_status = referral.status
-    referral.status = status
-    referral.save()
-    return ReferralEvent.objects.create(
-        referral=referral,
-        at=now or timezone.now(),
-        actor=actor,
-        actor_user=actor_user if getattr(actor_user, "is_authenticated", False) else None,
-        kind=kind,
-        from_status=from_status,
-        to_status=status,
-        note=note[:500],
-        data=data or {},
-    )
-
-
-def _note(
-    referral: Referral, *, kind: str, actor: str, actor_user: Any = None, **data: Any
-) -> ReferralEvent:
-    """An event that changes no status (e.g. a reminder sent)."""
-    return ReferralEvent.objects.create(
-        referral=referral,
-        actor=actor,
-        actor_user=actor_user if getattr(actor_user, "is_authenticated", False) else None,
-        kind=kind,
-        from_status=referral.status,
-        to_status=referral.status,
-        data=data,
     )
 
 
@@ -277,8 +190,7 @@ def _offer(
         # A link sent late gets its reminder halfway through the time that is left.
         referral.nudge_at = now + (referral.deadline_at - now) / 2
     referral.provider = choices[0][0]
-    event = transition_to(
-        referral,
+    event = referral.transition_to(
         S.OFFERED,
         kind=kind,
         actor=actor,
@@ -313,13 +225,11 @@ def assign_referral(
     gets a self-scheduling link for those that need no approval."""
     now = now or timezone.now()
     referral = _lock(referral)
-    ensure_can(referral, S.OFFERED)
+    referral.check_transition(S.OFFERED)
     if referral.status == S.SCHEDULED:
         # scheduled -> offered is the appointment's cancellation, not a reassignment.
-        raise DomainError(
-            "invalid_transition",
+        raise InvalidTransition(
             "A scheduled referral cannot be reassigned; cancel its appointment first.",
-            status=409,
             fields={"status": referral.status, "to": S.OFFERED},
         )
     if providers:
@@ -360,10 +270,8 @@ def _live_offer(referral: Referral, provider: Provider) -> ReferralOffer:
         .first()
     )
     if offer is None or not offer.is_live:
-        raise DomainError(
-            "invalid_transition",
+        raise InvalidTransition(
             "This referral is not waiting for this provider's answer.",
-            status=409,
             fields={"status": referral.status},
         )
     return offer
@@ -376,21 +284,18 @@ def accept_referral(
     """The provider agrees to see the patient; the patient may now book them."""
     now = now or timezone.now()
     referral = _lock(referral)
-    ensure_can(referral, S.ACCEPTED)
+    referral.check_transition(S.ACCEPTED)
     offer = _live_offer(referral, provider)
     if offer.status == OfferStatus.ACCEPTED:
-        raise DomainError(
-            "invalid_transition",
+        raise InvalidTransition(
             "The referral is already accepted.",
-            status=409,
             fields={"status": referral.status},
         )
     offer.status = OfferStatus.ACCEPTED
     offer.responded_at = now
     offer.save()
     referral.provider = provider
-    event = transition_to(
-        referral,
+    event = referral.transition_to(
         S.ACCEPTED,
         kind="accepted",
         actor=_actor_of(actor_user),
@@ -419,15 +324,14 @@ def decline_referral(
     offered, or the referrer hears that no one else matches."""
     now = now or timezone.now()
     referral = _lock(referral)
-    ensure_can(referral, S.DECLINED)
+    referral.check_transition(S.DECLINED)
     offer = _live_offer(referral, provider)
     offer.status = OfferStatus.DECLINED
     offer.decline_reason = reason[:500]
     offer.responded_at = now
     offer.save()
     actor = _actor_of(actor_user)
-    transition_to(
-        referral,
+    referral.transition_to(
         S.DECLINED,
         kind="declined",
         actor=actor,
@@ -443,8 +347,7 @@ def decline_referral(
     )
     if remaining:
         referral.provider = remaining[0].provider
-        transition_to(
-            referral,
+        referral.transition_to(
             S.OFFERED,
             kind="still_offered",
             actor=Actor.SYSTEM,
@@ -469,8 +372,7 @@ def cancel_referral(
 ) -> Referral:
     """Close the referral; open offers are withdrawn (a booked appointment stays as it is)."""
     referral = _lock(referral)
-    transition_to(
-        referral,
+    referral.transition_to(
         S.CANCELLED,
         kind="cancelled",
         actor=_actor_of(actor_user),
@@ -484,150 +386,9 @@ def cancel_referral(
     return referral
 
 
-# --- following the appointment (called from referrals.hooks) --------------------------------
-
-
 def bookable_offers(referral: Referral) -> list[ReferralOffer]:
     return [
         o
         for o in referral.offers.select_related("provider", "service").order_by("created_at", "id")
         if o.is_bookable
     ]
-
-
-def check_referred_booking(
-    *, referral: Referral | None, provider: Provider, service: Service
-) -> None:
-    """Refuse a booking the referral link does not allow."""
-    if referral is None or referral.is_closed:
-        raise DomainError("invalid_referral_token", "This scheduling link is not valid any more.")
-    if referral.status == S.SCHEDULED:
-        raise DomainError(
-            "referral_already_scheduled",
-            "An appointment is already booked from this link; reschedule it instead.",
-            status=409,
-        )
-    if not referral.is_bookable:
-        raise DomainError("invalid_referral_token", "This scheduling link is not open for booking.")
-    for offer in bookable_offers(referral):
-        if offer.provider_id == provider.pk:
-            if offer.service_id != service.pk:
-                raise DomainError(
-                    "service_not_offered",
-                    "This link books a different service with this provider.",
-                    fields={"service": service.slug},
-                )
-            return
-    raise DomainError(
-        "provider_not_offered",
-        "This provider is not one of the choices of this scheduling link.",
-        fields={"provider": provider.slug},
-    )
-
-
-def follow_appointment(
-    *, referral: Referral, appointment: Appointment, event: AppointmentEvent, booked: bool
-) -> None:
-    """Keep the referral in step with its appointment's lifecycle."""
-    kind = event.kind
-    data = {"appointment": str(appointment.pk)}
-    actor = event.actor or Actor.SYSTEM
-    if booked:
-        referral.appointment = appointment
-        referral.provider = appointment.provider
-        transition_to(referral, S.SCHEDULED, kind="scheduled", actor=actor, data=data)
-        messages.tell_referrer(
-            referral=referral, what="scheduled", key=f"scheduled:{appointment.pk}"
-        )
-        return
-    if referral.appointment_id != appointment.pk:
-        return
-    # An appointment change must never fail because the referral moved on (e.g. cancelled).
-    if (
-        kind == "cancelled"
-        and referral.can_transition_to(S.OFFERED)
-        and referral.status == S.SCHEDULED
-    ):
-        referral.appointment = None
-        transition_to(referral, S.OFFERED, kind="appointment_cancelled", actor=actor, data=data)
-    elif kind == "attended" and referral.status in (S.SCHEDULED, S.NO_SHOW):
-        transition_to(referral, S.COMPLETED, kind="completed", actor=actor, data=data)
-        messages.tell_referrer(
-            referral=referral, what="completed", key=f"completed:{appointment.pk}"
-        )
-    elif kind == "no_show" and referral.status in (S.SCHEDULED, S.COMPLETED):
-        transition_to(referral, S.NO_SHOW, kind="no_show", actor=actor, data=data)
-    elif (
-        kind in ("rescheduled", "confirmed", "patient_confirmed") and referral.status == S.SCHEDULED
-    ):
-        data["start"] = appointment.start.isoformat()
-        transition_to(referral, S.SCHEDULED, kind=f"appointment_{kind}", actor=actor, data=data)
-
-
-# --- escalation and nudges (called from referrals.tasks) ------------------------------------
-
-
-def escalate_overdue(*, now: datetime | None = None) -> int:
-    """Mark every referral past its deadline and still unbooked as escalated and tell the
-    coordinator and the referrer; each referral once, however often or concurrently it runs."""
-    now = now or timezone.now()
-    count = 0
-    due = Referral.objects.filter(
-        status__in=ESCALATABLE_STATUSES, escalated_at__isnull=True, deadline_at__lte=now
-    ).values_list("pk", flat=True)
-    for pk in list(due[:500]):
-        with transaction.atomic():
-            referral = (
-                Referral.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("patient", "created_by", "provider")
-                .filter(
-                    pk=pk,
-                    status__in=ESCALATABLE_STATUSES,
-                    escalated_at__isnull=True,
-                    deadline_at__lte=now,
-                )
-                .first()
-            )
-            if referral is None:  # taken by another worker, or booked meanwhile
-                continue
-            referral.escalated_at = now
-            transition_to(
-                referral,
-                S.ESCALATED,
-                kind="escalated",
-                actor=Actor.SYSTEM,
-                data={"deadline_at": referral.deadline_at.isoformat()},
-                now=now,
-            )
-            messages.tell_referrer(referral=referral, what="escalated", key="escalated")
-            messages.tell_coordinator_escalated(referral=referral)
-            count += 1
-    return count
-
-
-NUDGE_STATUSES = (S.OFFERED, S.ACCEPTED, S.NO_SHOW)
-
-
-def nudge_unbooked(*, now: datetime | None = None) -> int:
-    """Send one reminder of the link to patients who have not booked by half the deadline."""
-    now = now or timezone.now()
-    count = 0
-    due = Referral.objects.filter(
-        status__in=NUDGE_STATUSES, nudged_at__isnull=True, nudge_at__lte=now, deadline_at__gt=now
-    ).values_list("pk", flat=True)
-    for pk in list(due[:500]):
-        with transaction.atomic():
-            claimed = Referral.objects.filter(
-                pk=pk, status__in=NUDGE_STATUSES, nudged_at__isnull=True
-            ).update(nudged_at=now)
-            if not claimed:
-                continue
-            referral = Referral.objects.select_related("patient").get(pk=pk)
-            providers = [o.provider for o in bookable_offers(referral)]
-            if providers:
-                messages.send_patient_link(
-                    referral=referral, providers=providers, key="nudge", nudge=True
-                )
-            _note(referral, kind="nudged", actor=Actor.SYSTEM, sent=bool(providers))
-            count += 1
-    return count

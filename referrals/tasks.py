@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from referrals import services
+from referrals import escalation
 
 
 def escalate_overdue() -> int:
     """Escalate every referral past its deadline and still unbooked, once each."""
-    return services.escalate_overdue()
+    return escalation.escalate_overdue()
 
 
 def nudge_unbooked() -> int:
     """Remind patients who have not booked by half the deadline, once each."""
-    return services.nudge_unbooked()
+    return escalation.nudge_unbooked()

@@ -1,39 +1,41 @@
-"""API routes of the referrals app (mounted under /api/)."""
+"""Routes of the referrals app: the API (/api/referrals/), the coordinator board, the
+patient's link (/r/<token>) and the provider portal's referral inbox."""
 
 from __future__ import annotations
 
 from django.urls import path
 
-from referrals import views
+from referrals import pages, views
 
 urlpatterns = [
-    path("referrals/", views.ReferralListCreateView.as_view(), name="referral-list"),
+    path("api/referrals/", views.ReferralListCreateView.as_view(), name="referral-list"),
     path(
-        "referrals/<str:referral_id>/", views.ReferralDetailView.as_view(), name="referral-detail"
+        "api/referrals/<str:referral_id>/",
+        views.ReferralDetailView.as_view(),
+        name="referral-detail",
+    ),
+    *(
+        path(f"api/referrals/<str:referral_id>/{action}/", view.as_view(), name=f"referral-{action}")
+        for action, view in (
+            ("assign", views.ReferralAssignView),
+            ("accept", views.ReferralAcceptView),
+            ("decline", views.ReferralDeclineView),
+            ("cancel", views.ReferralCancelView),
+            ("matches", views.ReferralMatchesView),
+        )
+    ),
+    path("referrals/board/", pages.board, name="referral-board"),
+    path("referrals/home/", pages.after_login, name="after-login"),
+    path("r/<str:token>", pages.referral_choices, name="referral"),
+    path("r/<str:token>/<slug:slug>/", pages.referral_provider, name="referral-provider"),
+    path("r/<str:token>/<slug:slug>/book/", pages.referral_book, name="referral-book"),
+    path("portal/referrals/", pages.inbox, name="portal-referrals"),
+    path(
+        "portal/referrals/<uuid:referral_id>/accept/", pages.accept, name="portal-referral-accept"
     ),
     path(
-        "referrals/<str:referral_id>/assign/",
-        views.ReferralAssignView.as_view(),
-        name="referral-assign",
-    ),
-    path(
-        "referrals/<str:referral_id>/accept/",
-        views.ReferralAcceptView.as_view(),
-        name="referral-accept",
-    ),
-    path(
-        "referrals/<str:referral_id>/decline/",
-        views.ReferralDeclineView.as_view(),
-        name="referral-decline",
-    ),
-    path(
-        "referrals/<str:referral_id>/cancel/",
-        views.ReferralCancelView.as_view(),
-        name="referral-cancel",
-    ),
-    path(
-        "referrals/<str:referral_id>/matches/",
-        views.ReferralMatchesView.as_view(),
-        name="referral-matches",
+        "portal/referrals/<uuid:referral_id>/decline/",
+        pages.decline,
+        name="portal-referral-decline",
     ),
 ]

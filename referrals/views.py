@@ -1,15 +1,9 @@
-"""Referral API: thin views, one service call each; the coordinator board page."""
+"""Referral API: thin views, one service call each."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions
 from rest_framework.request import Request
@@ -18,6 +12,7 @@ from rest_framework.views import APIView
 
 from common.errors import DomainError, NotFound
 from referrals import selectors, services
+from referrals.access import is_coordinating
 from referrals.models import OfferStatus, Referral, ReferralStatus
 from referrals.serializers import (
     AssignInput,
@@ -28,18 +23,11 @@ from referrals.serializers import (
     match_data,
     referral_data,
 )
-from scheduling.access import user_provider
+from scheduling.booking.access import user_provider
 from scheduling.models import Provider
 
 STAFF = "staff"
 PROVIDER = "provider"
-
-
-def is_coordinating(user: Any) -> bool:
-    """Staff, superusers and coordinators of an organization create and manage referrals."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return False
-    return bool(user.is_staff or user.is_superuser or hasattr(user, "coordinator"))
 
 
 def _load(request: Request, referral_id: object) -> tuple[Referral, str]:
@@ -164,7 +152,7 @@ class ReferralAcceptView(APIView):
         referral, role = _load(request, referral_id)
         serializer = RespondInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.ensure_can(referral, ReferralStatus.ACCEPTED)
+        referral.check_transition(ReferralStatus.ACCEPTED)
         provider = _provider_of(request, referral, role, serializer.validated_data.get("provider"))
         services.accept_referral(referral=referral, provider=provider, actor_user=request.user)
         return _respond(referral, role)
@@ -176,7 +164,7 @@ class ReferralDeclineView(APIView):
         referral, role = _load(request, referral_id)
         serializer = DeclineInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.ensure_can(referral, ReferralStatus.DECLINED)
+        referral.check_transition(ReferralStatus.DECLINED)
         provider = _provider_of(request, referral, role, serializer.validated_data.get("provider"))
         services.decline_referral(
             referral=referral,
@@ -207,34 +195,3 @@ class ReferralMatchesView(APIView):
         _require_staff(role)
         matches, _ = selectors.find_matches(referral)
         return Response({"referral": str(referral.id), "results": [match_data(m) for m in matches]})
-
-
-@login_required
-def board(request: HttpRequest) -> HttpResponse:
-    """Open referrals by status and age, for coordinators."""
-    if not is_coordinating(request.user):
-        raise PermissionDenied
-    now = timezone.now()
-    rows = list(selectors.open_referrals_board(request.user))
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for referral in rows:
-        groups.setdefault(referral.get_status_display(), []).append(
-            {
-                "referral": referral,
-                "age": referral.age(now),
-                "overdue": referral.deadline_at <= now,
-            }
-        )
-    return render(request, "referrals/board.html", {"groups": groups, "now": now})
-
-
-@login_required
-def after_login(request: HttpRequest) -> HttpResponse:
-    """Send a signed-in person to their own workspace: portal, referral board or admin."""
-    if user_provider(request.user) is not None:
-        return redirect("portal")
-    if is_coordinating(request.user):
-        return redirect("referral-board")
-    if request.user.is_staff:
-        return redirect("admin:index")
-    return redirect("find-help")

@@ -15,6 +15,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
 from common.errors import DomainError
+from common.states import STATES
 from scheduling.directory import WEEKDAYS, DirectoryInvalid, import_directory
 from scheduling.models import (
     Appointment,
@@ -31,7 +32,6 @@ from scheduling.models import (
     TimeOff,
     WeeklyHours,
 )
-from scheduling.states import STATES
 
 
 class LicensedStateFilter(admin.SimpleListFilter):

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
+from typing import ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from common.events import AppendOnlyEvent, Stateful
+from common.formatting import initials, short_name
+from common.states import STATE_CHOICES
 from common.timezones import is_timezone
-from scheduling.states import STATE_CHOICES
+from scheduling.availability.windows import parse_windows
 
 
 def validate_timezone(value: str) -> None:
@@ -236,8 +239,6 @@ class DateOverride(models.Model):
         return f"{self.provider} on {self.date}"
 
     def clean(self) -> None:
-        from scheduling.directory import parse_windows  # the one window validator
-
         try:
             parse_windows(self.windows)
         except ValueError as exc:
@@ -288,14 +289,11 @@ class Patient(models.Model):
 
     @property
     def display_name(self) -> str:
-        parts = self.name.split()
-        if len(parts) < 2:
-            return self.name
-        return f"{parts[0]} {parts[-1][0]}."
+        return short_name(self.name)
 
     @property
     def initials(self) -> str:
-        return "".join(f"{p[0]}." for p in self.name.split() if p) or "?"
+        return initials(self.name)
 
 
 class AppointmentStatus(models.TextChoices):
@@ -310,7 +308,18 @@ class AppointmentStatus(models.TextChoices):
 ACTIVE_STATUSES = (AppointmentStatus.REQUESTED, AppointmentStatus.CONFIRMED)
 
 
-class Appointment(models.Model):
+class Appointment(Stateful, models.Model):
+    # Every legal status change. Attended and no-show may be corrected into each other.
+    TRANSITIONS: ClassVar[dict[str, frozenset[str]]] = {
+        AppointmentStatus.REQUESTED: frozenset({AppointmentStatus.CONFIRMED, AppointmentStatus.CANCELLED}),
+        AppointmentStatus.CONFIRMED: frozenset(
+            {AppointmentStatus.CANCELLED, AppointmentStatus.ATTENDED, AppointmentStatus.NO_SHOW}
+        ),
+        AppointmentStatus.ATTENDED: frozenset({AppointmentStatus.NO_SHOW}),
+        AppointmentStatus.NO_SHOW: frozenset({AppointmentStatus.ATTENDED}),
+        AppointmentStatus.CANCELLED: frozenset(),
+    }
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="appointments")
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="appointments")
@@ -373,41 +382,35 @@ class Appointment(models.Model):
     def is_past(self, now: datetime | None = None) -> bool:
         return self.start <= (now or timezone.now())
 
+    def transition_to(self, status: str) -> str:
+        """The one way a status changes: check the table, set it, bump SEQUENCE; return the
+        old status (the service writes the event row with it)."""
+        self.check_transition(status)
+        from_status = self.status
+        self.status = status
+        self.sequence += 1
+        return from_status
 
-class Actor(models.TextChoices):
-    PATIENT = "patient", "Patient"
-    PROVIDER = "provider", "Provider"
-    STAFF = "staff", "Staff"
-    SYSTEM = "system", "System"
+
+class AppointmentEventKind(models.TextChoices):
+    BOOKED = "booked", "Booked"
+    CONFIRMED = "confirmed", "Confirmed"
+    PATIENT_CONFIRMED = "patient_confirmed", "Confirmed by the patient"
+    RESCHEDULED = "rescheduled", "Rescheduled"
+    CANCELLED = "cancelled", "Cancelled"
+    ATTENDED = "attended", "Attended"
+    NO_SHOW = "no_show", "No-show"
 
 
-class AppointmentEvent(models.Model):
+class AppointmentEvent(AppendOnlyEvent):
     """Append-only log of every change to an appointment."""
 
     appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="events")
-    at = models.DateTimeField(default=timezone.now)
-    actor = models.CharField(max_length=16, choices=Actor.choices)
-    actor_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    kind = models.CharField(
-        max_length=32
-    )  # booked, confirmed, rescheduled, cancelled, attended, no_show
-    from_status = models.CharField(max_length=16, blank=True)
-    to_status = models.CharField(max_length=16, blank=True)
+    kind = models.CharField(max_length=32, choices=AppointmentEventKind.choices)
     reason = models.CharField(max_length=500, blank=True)
-    data = models.JSONField(default=dict, blank=True)
 
-    class Meta:
-        ordering = ["at", "id"]
-
-    def __str__(self) -> str:
-        return f"{self.kind} by {self.actor} at {self.at:%Y-%m-%d %H:%M}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            raise ValueError("Appointment events are append-only.")
-        super().save(*args, **kwargs)
+    class Meta(AppendOnlyEvent.Meta):
+        pass
 
 
 class IdempotencyKey(models.Model):

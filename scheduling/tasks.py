@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scheduling import idempotency
+from scheduling.booking import idempotency
 
 
 def purge_idempotency_keys() -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path  # noqa: F401
 
-from scheduling.appointment_views import (
+from scheduling.booking.views import (
     AppointmentAttendanceView,
     AppointmentCancelView,
     AppointmentConfirmView,
@@ -12,9 +12,13 @@ from scheduling.appointment_views import (
     AppointmentDetailView,
     AppointmentRescheduleView,
 )
-from scheduling.feed_views import AppointmentInviteView
-from scheduling.import_views import DirectoryImportView
-from scheduling.views import ProviderDetailView, ProviderListView, ProviderSlotsView
+from scheduling.calendar.views import AppointmentInviteView
+from scheduling.directory.views import (
+    DirectoryImportView,
+    ProviderDetailView,
+    ProviderListView,
+    ProviderSlotsView,
+)
 
 urlpatterns: list = [
     path("providers/", ProviderListView.as_view(), name="provider-list"),

@@ -10,6 +10,11 @@ from typing import Any
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+# Provider (Twilio) error codes: the number opted out at the carrier, and every code after
+# which the same message can never be delivered to that number.
+OPTED_OUT_CODE = "21610"
+UNDELIVERABLE_CODES = frozenset({OPTED_OUT_CODE, "21211", "21614", "21408", "21612", "21606"})
+
 
 @dataclass(frozen=True)
 class SmsMessage:

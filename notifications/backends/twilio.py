@@ -14,12 +14,15 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
-from notifications.backends.base import BaseSmsBackend, SendResult, SmsMessage, TransportError
+from notifications.backends.base import (
+    UNDELIVERABLE_CODES,
+    BaseSmsBackend,
+    SendResult,
+    SmsMessage,
+    TransportError,
+)
 
 TWILIO_ORIGIN = "https://api.twilio.com"
-# Twilio error codes after which the same message can never be delivered.
-OPTED_OUT = "21610"
-PERMANENT_CODES = {OPTED_OUT, "21211", "21614", "21408", "21612", "21606"}
 LOOKUP_WINDOW = timedelta(minutes=5)
 # The SDK logs each request's query (a lookup's To number) at INFO: keep that out of logs.
 _sdk_logger = logging.getLogger("notifications.backends.twilio.sdk")
@@ -83,7 +86,7 @@ def _as_transport_error(exc: Exception) -> TransportError:
             return TransportError(f"HTTP 429 rate limited {code}".strip(), code=code or "429")
         if exc.status >= 500:
             return TransportError(f"HTTP {exc.status}", code=code or str(exc.status))
-        if code in PERMANENT_CODES:
+        if code in UNDELIVERABLE_CODES:
             return TransportError(f"Twilio error {code}", permanent=True, code=code)
         if exc.status in (401, 403):
             # Credentials or account trouble: an operator can fix it, so retry for a while.

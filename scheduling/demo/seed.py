@@ -18,14 +18,13 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from common.events import Actor
 from common.tokens import derive_token, hash_token, new_salt
-from referrals.models import Coordinator, Organization
+from scheduling.booking.services import session_key_for, video_room_for
 from scheduling.demo.document import FIRST_NAMES, LAST_NAMES, REGION_BY_STATE, SEED, build_document
-from scheduling.demo.referrals import demo_organization, seed_referrals
 from scheduling.directory import ImportSummary, import_directory
 from scheduling.models import (
     ACTIVE_STATUSES,
-    Actor,
     Appointment,
     AppointmentEvent,
     AppointmentStatus,
@@ -33,14 +32,12 @@ from scheduling.models import (
     Provider,
     Service,
 )
-from scheduling.services import session_key_for, video_room_for
 
 DEMO_NAMESPACE = uuid.UUID("6f1d7c1e-8a51-4c52-9a43-3f0f1f2b9d10")
 PATIENTS_PER_STATE = 4
 ADMIN_LOGIN = ("admin", "bridgeway-admin")
 PROVIDER_LOGIN = ("dana", "bridgeway-provider")
 PROVIDER_LOGIN_SLUG = "dana-whitfield"
-COORDINATOR_LOGIN = ("coordinator", "bridgeway-coordinator")
 
 Interval = tuple[datetime, datetime]
 
@@ -304,7 +301,7 @@ def _write_bookings(
             appointment.save()
 
 
-def _logins(result: SeedResult, organization: Organization) -> Any:
+def _logins(result: SeedResult) -> None:
     """Development-only logins so the admin and the provider portal can be tried."""
     from rest_framework.authtoken.models import Token
 
@@ -332,23 +329,12 @@ def _logins(result: SeedResult, organization: Organization) -> Any:
     Provider.objects.filter(slug=PROVIDER_LOGIN_SLUG).update(user=user)
     result.logins.append((f"provider ({PROVIDER_LOGIN_SLUG})", username, password))
 
-    username, password = COORDINATOR_LOGIN
-    user, created = user_model.objects.get_or_create(
-        username=username, defaults={"email": f"{username}@{organization.slug}.example.org"}
-    )
-    user.is_active = True
-    if created:
-        user.set_password(password)
-    user.save()
-    Coordinator.objects.update_or_create(user=user, defaults={"organization": organization})
-    result.logins.append((f"referral coordinator ({organization.name})", username, password))
-    return user
-
 
 @transaction.atomic
-def seed_demo(*, now: datetime | None = None, with_logins: bool | None = None) -> SeedResult:
-    """Load (or refresh) the demo directory, patients, bookings and referrals; logins only
-    in DEBUG."""
+def seed_directory(
+    *, now: datetime | None = None, with_logins: bool | None = None
+) -> SeedResult:
+    """Load (or refresh) the demo directory, patients and bookings; logins only in DEBUG."""
     now = now or timezone.now()
     today = now.date()
     document = build_document(today)
@@ -365,14 +351,6 @@ def seed_demo(*, now: datetime | None = None, with_logins: bool | None = None) -
     result.patients = sum(len(group) for group in patients.values())
     _write_bookings(_plan_bookings(providers, patients, now), providers, now, result)
 
-    organization = demo_organization()
-    coordinator = None
     if settings.DEBUG if with_logins is None else with_logins:
-        coordinator = _logins(result, organization)
-    # Without the coordinator login the referrals belong to no organization (staff see them).
-    result.referrals_created = seed_referrals(
-        provider=next(p for p in providers if p.slug == PROVIDER_LOGIN_SLUG),
-        created_by=coordinator,
-        now=now,
-    )
+        _logins(result)
     return result

@@ -15,13 +15,12 @@ created with a readable name, so an operator can rename them later in the admin.
 from __future__ import annotations
 
 from scheduling.directory.names import language_name, vocabulary_name
+from scheduling.directory.readers import WEEKDAYS
 from scheduling.directory.validation import (
     KINDS,
-    WEEKDAYS,
     DirectoryInvalid,
     ProviderSpec,
     ServiceSpec,
-    parse_windows,
     validate_directory,
 )
 from scheduling.directory.writer import ImportSummary, import_directory
@@ -35,7 +34,6 @@ __all__ = [
     "ServiceSpec",
     "import_directory",
     "language_name",
-    "parse_windows",
     "validate_directory",
     "vocabulary_name",
 ]

@@ -8,7 +8,8 @@ from typing import Any
 
 from django.db.models import Prefetch
 
-from scheduling.directory.validation import SERVICE_SETTINGS, WEEKDAYS
+from scheduling.directory.readers import WEEKDAYS
+from scheduling.directory.validation import SERVICE_SETTINGS
 from scheduling.models import Provider, Service
 
 

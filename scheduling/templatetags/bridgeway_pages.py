@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 from django import template
 
+from common.formatting import format_time, format_when
 from common.timezones import get_zone
-from scheduling.pages.zones import format_time, format_when
 
 register = template.Library()
 

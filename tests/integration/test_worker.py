@@ -308,8 +308,8 @@ redis_too = pytest.mark.parametrize(
 
 def book_visit(*, hours_ahead: float = 72, sms_consent: bool = True) -> Any:
     """Book through the real service for a start `hours_ahead` from now (whole minutes)."""
-    from scheduling import services
-    from scheduling.patients import PatientDetails
+    from scheduling.booking import services
+    from scheduling.booking.patients import PatientDetails
     from tests.factories import ProviderFactory, ServiceFactory
 
     start = (datetime.now(UTC) + timedelta(hours=hours_ahead)).replace(second=0, microsecond=0)
@@ -395,7 +395,7 @@ def test_a_booking_produces_exactly_the_expected_messages(stack: Stack) -> None:
 
 @redis_too
 def test_a_server_error_then_success_is_retried_once(stack: Stack) -> None:
-    from notifications.services import sweep
+    from notifications.delivery import sweep
 
     stack.fake.fail_next(Answer(500))
     appointment = book_visit()
@@ -415,9 +415,9 @@ def test_a_server_error_then_success_is_retried_once(stack: Stack) -> None:
 
 
 def test_an_opted_out_recipient_error_suppresses_later_texts(stack: Stack) -> None:
+    from common.events import Actor
     from notifications.models import SmsOptOut
-    from scheduling import services
-    from scheduling.models import Actor
+    from scheduling.booking import services
 
     stack.fake.fail_next(Answer(400, 21610))
     appointment = book_visit()
@@ -437,7 +437,7 @@ def test_an_opted_out_recipient_error_suppresses_later_texts(stack: Stack) -> No
 
 @redis_too
 def test_killing_the_worker_mid_send_yields_one_message_not_two(stack: Stack) -> None:
-    from notifications.services import sweep
+    from notifications.delivery import sweep
 
     stack.fake.hold()
     appointment = book_visit()
@@ -460,7 +460,7 @@ def test_killing_the_worker_mid_send_yields_one_message_not_two(stack: Stack) ->
 
 
 def test_reminders_fire_once_at_their_times(stack: Stack) -> None:
-    from notifications.services import sweep
+    from notifications.delivery import sweep
 
     appointment = book_visit(hours_ahead=30)
     wait_for(lambda: settled(appointment))
@@ -513,8 +513,8 @@ def test_webhooks_refuse_unsigned_requests_and_process_a_replay_once(stack: Stac
 
 
 def test_stop_means_no_more_texts_until_start(stack: Stack) -> None:
-    from scheduling import services
-    from scheduling.models import Actor
+    from common.events import Actor
+    from scheduling.booking import services
 
     appointment = book_visit()
     wait_for(lambda: len(stack.texts_to()) == 1)

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from notifications.backends import locmem
+from scheduling.booking.patients import PatientDetails
 from scheduling.models import Appointment
-from scheduling.patients import PatientDetails
 from tests.factories import ProviderFactory, ServiceFactory
 
 NY = ZoneInfo("America/New_York")
@@ -57,7 +57,7 @@ def book(
     timezone: str = "America/Chicago",
     **kwargs: Any,
 ) -> Appointment:
-    from scheduling import services
+    from scheduling.booking import services
 
     return services.book_appointment(
         service=service or make_service(),

@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from notifications import services
+from notifications import delivery
 from notifications.models import Notification, NotificationStatus
-from notifications.services import Outgoing, enqueue_many, opt_out
+from notifications.optouts import opt_out
+from notifications.recording import Outgoing, enqueue_many
 
 pytestmark = pytest.mark.django_db
 S = NotificationStatus
@@ -21,7 +22,7 @@ PHONE = "+12125550142"
 def queued(monkeypatch: Any) -> list[list[int]]:
     """What is handed to the worker after commit, instead of sending it."""
     batches: list[list[int]] = []
-    monkeypatch.setattr(services, "dispatch", lambda ids: batches.append(list(ids)))
+    monkeypatch.setattr(delivery, "dispatch", lambda ids: batches.append(list(ids)))
     return batches
 
 

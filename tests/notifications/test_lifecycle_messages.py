@@ -1,4 +1,4 @@
-"""What scheduling.messages records for each appointment event."""
+"""What scheduling.booking.messages records for each appointment event."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from datetime import UTC, timedelta
 
 import pytest
 
+from common.events import Actor
 from notifications.models import Notification, NotificationStatus
-from notifications.services import opt_out
-from scheduling import services
-from scheduling.models import Actor
+from notifications.optouts import opt_out
+from scheduling.booking import services
 from tests.notifications.conftest import PHONE, THU_10, WED_10, book, make_service
 
 pytestmark = pytest.mark.django_db

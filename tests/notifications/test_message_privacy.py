@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from common.events import Actor
 from notifications.models import Notification
-from scheduling import messages, services
-from scheduling.models import Actor, ProviderKind
-from scheduling.replies import handle_reply
+from notifications import text
+from scheduling.booking import messages, services
+from scheduling.booking.replies import handle_reply
+from scheduling.models import ProviderKind
 from tests.factories import ProviderFactory, ServiceFactory, SpecialtyFactory
 from tests.notifications.conftest import PHONE, THU_10, book
 
@@ -20,15 +22,15 @@ CLINICAL = re.compile(
     re.IGNORECASE,
 )
 ASKS_FOR_CANCEL = re.compile(r"\bCANCEL\b|(?i:reply\s+\W?cancel\b)")
-TEMPLATES = Path(messages.__file__).parent / "templates" / "scheduling" / "messages"
+TEMPLATES = Path(messages.__file__).parents[1] / "templates" / "scheduling" / "messages"
 SMS_TEMPLATES = sorted(p.name.removesuffix(".sms.txt") for p in TEMPLATES.glob("*.sms.txt"))
 EMAIL_TEMPLATES = sorted(
     p.name.removesuffix(".subject.txt") for p in TEMPLATES.glob("*.subject.txt")
 )
 # A worst case for length: long names with characters outside GSM-7, a long base URL.
 WORST = {
-    "provider_name": messages.short_name("Zoë-Marguerite Ñúñez-O’Connell"),
-    "patient_name": messages.short_name("Bartholomew-Alexander Quinterovski"),
+    "provider_name": messages.sms_name("Zoë-Marguerite Ñúñez-O’Connell"),
+    "patient_name": messages.sms_name("Bartholomew-Alexander Quinterovski"),
     "when": "Wed Sep 30, 12:30 PM AKDT",
     "when_provider": "Wed Sep 30, 12:30 PM AKDT",
     "manage_url": "https://appointments.example-county-health.org/m/" + "A" * 22,
@@ -44,6 +46,10 @@ def clinical_words(text: str) -> list[str]:
     return CLINICAL.findall(text)
 
 
+def test_the_template_lists_are_found():
+    assert len(SMS_TEMPLATES) >= 10 and len(EMAIL_TEMPLATES) >= 10
+
+
 def test_the_word_check_catches_a_clinical_word():
     assert clinical_words("Your Suboxone visit") == ["Suboxone"]
 
@@ -52,7 +58,7 @@ def test_the_word_check_catches_a_clinical_word():
 def test_every_sms_template_file_is_gsm7_and_never_asks_for_cancel(name):
     raw = (TEMPLATES / f"{name}.sms.txt").read_text()
 
-    assert messages.is_gsm7(raw.replace("{", "(").replace("}", ")"))
+    assert text.is_gsm7(raw.replace("{", "(").replace("}", ")"))
     assert not ASKS_FOR_CANCEL.search(raw)
 
 
@@ -61,8 +67,8 @@ def test_every_sms_renders_discreet_gsm7_in_two_segments(name):
     body = messages.render_sms(name, WORST)
 
     assert not clinical_words(body)
-    assert messages.is_gsm7(body), body
-    assert messages.sms_segments(body) <= messages.MAX_SMS_SEGMENTS, (len(body), body)
+    assert text.is_gsm7(body), body
+    assert text.sms_segments(body) <= text.MAX_SMS_SEGMENTS, (len(body), body)
     assert not ASKS_FOR_CANCEL.search(body)
 
 
@@ -76,14 +82,14 @@ def test_every_email_subject_is_discreet(name):
 
 
 def test_segments_count_extension_characters_twice():
-    assert messages.sms_segments("a" * 160) == 1
-    assert messages.sms_segments("a" * 159 + "€") == 2
-    assert messages.sms_segments("a" * 306) == 2
-    assert messages.sms_segments("a" * 307) == 3
+    assert text.sms_segments("a" * 160) == 1
+    assert text.sms_segments("a" * 159 + "€") == 2
+    assert text.sms_segments("a" * 306) == 2
+    assert text.sms_segments("a" * 307) == 3
 
 
 def test_gsm7_maps_curly_quotes_and_accents_instead_of_forcing_ucs2():
-    assert messages.gsm7("O’Connell “Zoë” naïve 😀") == 'O\'Connell "Zoe" naive ?'
+    assert text.gsm7("O’Connell “Zoë” naïve 😀") == 'O\'Connell "Zoe" naive ?'
 
 
 @pytest.mark.django_db
@@ -119,11 +125,11 @@ def test_every_message_of_every_event_is_discreet(clock):
         templates
     )
     assert {"cancelled_by_patient", "cancelled_by_provider", "cancelled_by_clinic"} <= templates
-    for text in sms + subjects + [a for a in answers if a]:
-        assert not clinical_words(text), text
-        assert not ASKS_FOR_CANCEL.search(text), text
-    for text in sms + [a for a in answers if a]:
-        assert messages.is_gsm7(text) and messages.sms_segments(text) <= 2, text
+    for line in sms + subjects + [a for a in answers if a]:
+        assert not clinical_words(line), line
+        assert not ASKS_FOR_CANCEL.search(line), line
+    for body in sms + [a for a in answers if a]:
+        assert text.is_gsm7(body) and text.sms_segments(body) <= 2, body
 
 
 @pytest.mark.parametrize("name", SMS_TEMPLATES)

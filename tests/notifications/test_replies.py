@@ -1,12 +1,12 @@
-"""scheduling.replies: C/1 confirm and X/2 cancel the patient's next appointment."""
+"""scheduling.booking.replies: C/1 confirm and X/2 cancel the patient's next appointment."""
 
 from __future__ import annotations
 
 import pytest
 
 from notifications.models import Notification
+from scheduling.booking.replies import handle_reply
 from scheduling.models import AppointmentStatus
-from scheduling.replies import handle_reply
 from tests.notifications.conftest import PHONE, THU_10, book, make_service
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,4 @@
-"""notifications.services.send: claim, backend, outcome; retries; reconciliation."""
+"""notifications.delivery.send: claim, backend, outcome; retries; reconciliation."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from notifications import services
+from notifications import delivery, optouts
 from notifications.backends import locmem
 from notifications.backends.base import TransportError
 from notifications.models import Notification, NotificationStatus, SmsOptOut
@@ -32,15 +32,15 @@ def text(**overrides) -> Notification:
 def test_a_row_that_is_not_pending_is_not_sent():
     row = text(status=S.SENT)
 
-    assert services.send(notification_id=row.pk) is None
+    assert delivery.send(notification_id=row.pk) is None
     assert locmem.outbox == []
 
 
 def test_sending_twice_sends_once():
     row = text()
 
-    services.send(notification_id=row.pk)
-    services.send(notification_id=row.pk)
+    delivery.send(notification_id=row.pk)
+    delivery.send(notification_id=row.pk)
 
     assert len(locmem.outbox) == 1
     row.refresh_from_db()
@@ -52,7 +52,7 @@ def test_sending_twice_sends_once():
 def test_the_status_callback_url_names_the_notification(settings):
     row = text()
 
-    services.send(notification_id=row.pk)
+    delivery.send(notification_id=row.pk)
 
     assert locmem.outbox[0].status_callback == (
         f"{settings.PUBLIC_BASE_URL}/webhooks/twilio/status/?n={row.pk}"
@@ -61,9 +61,9 @@ def test_the_status_callback_url_names_the_notification(settings):
 
 def test_an_opted_out_number_is_suppressed_at_send_time():
     row = text()
-    services.opt_out(phone=PHONE, source="keyword")
+    optouts.opt_out(phone=PHONE, source="keyword")
 
-    services.send(notification_id=row.pk)
+    delivery.send(notification_id=row.pk)
 
     row.refresh_from_db()
     assert row.status == S.SUPPRESSED
@@ -76,7 +76,7 @@ def test_a_server_error_is_retried_later_with_backoff(settings):
     row = text()
     before = timezone.now()
 
-    services.send(notification_id=row.pk)
+    delivery.send(notification_id=row.pk)
 
     row.refresh_from_db()
     assert row.status == S.PENDING
@@ -90,8 +90,8 @@ def test_retries_stop_at_the_limit_and_fail(settings):
     locmem.failures.extend([TransportError("HTTP 429", code="429")] * 2)
     row = text()
 
-    services.send(notification_id=row.pk)
-    services.send(notification_id=row.pk)
+    delivery.send(notification_id=row.pk)
+    delivery.send(notification_id=row.pk)
 
     row.refresh_from_db()
     assert row.status == S.FAILED
@@ -103,7 +103,7 @@ def test_an_opted_out_recipient_error_opts_the_number_out():
     locmem.failures.append(TransportError("Twilio 21610", permanent=True, code="21610"))
     row = text()
 
-    services.send(notification_id=row.pk)
+    delivery.send(notification_id=row.pk)
 
     row.refresh_from_db()
     assert row.status == S.UNDELIVERABLE
@@ -116,8 +116,8 @@ def test_an_invalid_or_landline_number_is_undeliverable_without_retry(code):
     locmem.failures.append(TransportError(f"Twilio {code}", permanent=True, code=code))
     row = text()
 
-    services.send(notification_id=row.pk)
-    services.send(notification_id=row.pk)
+    delivery.send(notification_id=row.pk)
+    delivery.send(notification_id=row.pk)
 
     row.refresh_from_db()
     assert row.status == S.UNDELIVERABLE
@@ -129,7 +129,7 @@ def test_an_unknown_outcome_keeps_the_row_sending_until_it_is_looked_up():
     locmem.failures.append(TransportError("no answer", outcome_unknown=True, code="network"))
     row = text()
 
-    services.send(notification_id=row.pk)
+    delivery.send(notification_id=row.pk)
 
     row.refresh_from_db()
     assert row.status == S.SENDING
@@ -138,13 +138,13 @@ def test_an_unknown_outcome_keeps_the_row_sending_until_it_is_looked_up():
 
 def test_reconciling_a_message_the_provider_holds_does_not_send_it_again():
     row = text()
-    services.send(notification_id=row.pk)
+    delivery.send(notification_id=row.pk)
     # The worker died after the provider accepted: the row still says `sending`.
     Notification.objects.filter(pk=row.pk).update(
         status=S.SENDING, provider_message_id="", claimed_at=None
     )
 
-    services.send(notification_id=row.pk)
+    delivery.send(notification_id=row.pk)
 
     row.refresh_from_db()
     assert row.status == S.SENT
@@ -155,7 +155,7 @@ def test_reconciling_a_message_the_provider_holds_does_not_send_it_again():
 def test_reconciling_a_message_the_provider_never_got_sends_it():
     row = text(status=S.SENDING, attempts=1)
 
-    services.send(notification_id=row.pk)
+    delivery.send(notification_id=row.pk)
 
     row.refresh_from_db()
     assert row.status == S.SENT
@@ -166,14 +166,14 @@ def test_reconciling_a_message_the_provider_never_got_sends_it():
 def test_a_row_held_by_a_live_worker_is_left_alone():
     row = text(status=S.SENDING, claimed_at=timezone.now())
 
-    assert services.send(notification_id=row.pk) is None
+    assert delivery.send(notification_id=row.pk) is None
     assert locmem.outbox == []
 
 
 def test_backoff_grows_exponentially_with_jitter_and_a_ceiling(settings):
     settings.NOTIFICATION_RETRY_BASE_SECONDS = 10
     settings.NOTIFICATION_RETRY_MAX_SECONDS = 60
-    delays = {n: [services.retry_delay(n).total_seconds() for _ in range(50)] for n in (1, 2, 5)}
+    delays = {n: [delivery.retry_delay(n).total_seconds() for _ in range(50)] for n in (1, 2, 5)}
 
     assert all(5 <= d <= 10 for d in delays[1])
     assert all(10 <= d <= 20 for d in delays[2])
@@ -184,7 +184,7 @@ def test_backoff_grows_exponentially_with_jitter_and_a_ceiling(settings):
 def test_a_retry_after_longer_than_the_backoff_wins(settings):
     settings.NOTIFICATION_RETRY_BASE_SECONDS = 1
 
-    assert services.retry_delay(1, retry_after=120).total_seconds() == 120
+    assert delivery.retry_delay(1, retry_after=120).total_seconds() == 120
 
 
 def test_an_email_is_sent_with_its_calendar_attachment(mailoutbox):
@@ -206,7 +206,7 @@ def test_an_email_is_sent_with_its_calendar_attachment(mailoutbox):
         dedupe_key="email:1",
     )
 
-    services.send(notification_id=row.pk)
+    delivery.send(notification_id=row.pk)
 
     row.refresh_from_db()
     assert row.status == S.SENT
@@ -222,8 +222,8 @@ def test_a_batch_sends_each_row_once(settings, concurrency):
     settings.NOTIFICATIONS_SEND_CONCURRENCY = concurrency
     ids = [text().pk for _ in range(5)]
 
-    services.send_many(notification_ids=ids + ids)
-    services.send_many(notification_ids=ids)
+    delivery.send_many(notification_ids=ids + ids)
+    delivery.send_many(notification_ids=ids)
 
     assert sorted(m.notification_id for m in locmem.outbox) == sorted(ids)
     assert set(Notification.objects.values_list("status", flat=True)) == {S.SENT}
@@ -233,11 +233,11 @@ def test_a_batch_records_each_outcome_and_skips_opted_out_numbers(settings):
     settings.NOTIFICATIONS_SEND_CONCURRENCY = 4
     ok = text()
     gone = text(recipient="+13125550100")
-    services.opt_out(phone="+13125550100", source="keyword")
+    optouts.opt_out(phone="+13125550100", source="keyword")
     locmem.failures.append(TransportError("Twilio 21211", permanent=True, code="21211"))
     first = text()
 
-    services.send_many(notification_ids=[first.pk, ok.pk, gone.pk])
+    delivery.send_many(notification_ids=[first.pk, ok.pk, gone.pk])
 
     statuses = dict(Notification.objects.values_list("pk", "status"))
     assert statuses[gone.pk] == S.SUPPRESSED
@@ -253,7 +253,7 @@ def test_the_queue_receives_ids_only(settings, monkeypatch):
     calls = []
     monkeypatch.setattr(django_q.tasks, "async_task", lambda *a, **k: calls.append((a, k)))
 
-    services.dispatch([3, 4, 5])
+    delivery.dispatch([3, 4, 5])
 
     assert [args for args, _ in calls] == [
         ("notifications.tasks.send_notifications", [3, 4]),
@@ -265,7 +265,7 @@ def test_info_logs_carry_neither_the_number_nor_the_text(caplog):
     row = text(body="Bridgeway: a private text")
 
     with caplog.at_level("DEBUG"):
-        services.send(notification_id=row.pk)
+        delivery.send(notification_id=row.pk)
 
     logged = caplog.text
     assert PHONE not in logged and "private text" not in logged

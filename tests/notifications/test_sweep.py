@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from notifications import services
+from notifications import delivery
 from notifications.backends import locmem
 from notifications.models import Notification, NotificationStatus
 
@@ -32,7 +32,7 @@ def row(n: int, **overrides) -> Notification:
 def queued(monkeypatch):
     """Capture what the sweep hands to the queue instead of sending."""
     batches: list[list[int]] = []
-    monkeypatch.setattr(services, "dispatch", lambda ids: batches.append(list(ids)))
+    monkeypatch.setattr(delivery, "dispatch", lambda ids: batches.append(list(ids)))
     return batches
 
 
@@ -40,7 +40,7 @@ def test_a_future_row_is_not_queued(queued):
     now = timezone.now()
     row(1, send_after=now + timedelta(minutes=5))
 
-    assert services.sweep(now=now) == 0
+    assert delivery.sweep(now=now) == 0
     assert queued == []
 
 
@@ -48,7 +48,7 @@ def test_a_due_row_is_queued_at_the_injected_time(queued):
     now = timezone.now()
     due = row(1, send_after=now + timedelta(hours=22))
 
-    assert services.sweep(now=now + timedelta(hours=22)) == 1
+    assert delivery.sweep(now=now + timedelta(hours=22)) == 1
     assert queued == [[due.pk]]
 
 
@@ -56,15 +56,15 @@ def test_rows_already_finished_are_not_queued(queued):
     for n, status in enumerate([S.SENT, S.DELIVERED, S.FAILED, S.SUPPRESSED, S.UNDELIVERABLE]):
         row(n, status=status)
 
-    assert services.sweep() == 0
+    assert delivery.sweep() == 0
 
 
 def test_a_row_queued_recently_is_not_queued_again(queued):
     now = timezone.now()
     row(1)
 
-    services.sweep(now=now)
-    services.sweep(now=now + timedelta(seconds=30))
+    delivery.sweep(now=now)
+    delivery.sweep(now=now + timedelta(seconds=30))
 
     assert len(queued) == 1
 
@@ -74,8 +74,8 @@ def test_a_lost_enqueue_is_picked_up_after_the_lease(queued, settings):
     now = timezone.now()
     row(1, queued_at=now)
 
-    assert services.sweep(now=now + timedelta(seconds=60)) == 0
-    assert services.sweep(now=now + timedelta(seconds=121)) == 1
+    assert delivery.sweep(now=now + timedelta(seconds=60)) == 0
+    assert delivery.sweep(now=now + timedelta(seconds=121)) == 1
 
 
 def test_a_dead_workers_claim_is_released_and_the_row_reconciled(queued, settings):
@@ -83,8 +83,8 @@ def test_a_dead_workers_claim_is_released_and_the_row_reconciled(queued, setting
     now = timezone.now()
     stuck = row(1, status=S.SENDING, claimed_at=now, attempts=1)
 
-    assert services.sweep(now=now + timedelta(seconds=60)) == 0
-    assert services.sweep(now=now + timedelta(seconds=121)) == 1
+    assert delivery.sweep(now=now + timedelta(seconds=60)) == 0
+    assert delivery.sweep(now=now + timedelta(seconds=121)) == 1
 
     stuck.refresh_from_db()
     assert stuck.claimed_at is None
@@ -95,13 +95,13 @@ def test_the_sweep_then_sends_through_the_backend(settings):
     settings.NOTIFICATIONS_DISPATCH = "sync"
     row(1)
 
-    services.sweep()
+    delivery.sweep()
 
     assert [m.body for m in locmem.outbox] == ["text 1"]
 
 
 def test_the_due_query_uses_the_due_index():
-    sql, params = services.due_notifications(timezone.now()).query.sql_with_params()
+    sql, params = delivery.due_notifications(timezone.now()).query.sql_with_params()
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SET enable_seqscan = off")

@@ -10,8 +10,8 @@ import pytest
 import time_machine
 from rest_framework.test import APIClient
 
+from referrals.links import referral_token
 from referrals.models import Coordinator, Organization, Referral
-from referrals.services import referral_token
 from scheduling.models import Provider
 from tests.factories import (
     InsuranceFactory,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from notifications.models import Notification
+from referrals.links import referral_token
 from referrals.models import Referral
-from referrals.services import referral_token
 from tests.referrals.conftest import book, provider_client
 
 

@@ -9,8 +9,8 @@ import pytest
 from django.db import connection
 
 from notifications.models import Notification
+from referrals.escalation import escalate_overdue
 from referrals.models import ReferralEvent
-from referrals.services import escalate_overdue
 from tests.referrals.conftest import NOW
 
 

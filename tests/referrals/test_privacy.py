@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from notifications.models import Notification
 from referrals import tasks
-from scheduling.feeds import feed_token
+from scheduling.calendar.feeds import feed_token
 from tests.referrals.conftest import NOW, book, provider_client
 
 CLINICAL = re.compile(
@@ -84,3 +84,18 @@ def test_no_message_or_feed_of_a_whole_referral_journey_says_why_or_what_care(
     text = feed.content.decode()
     assert "BEGIN:VEVENT" in text
     assert "suboxone" not in text.lower() and "Overdose" not in text
+
+
+def test_a_referral_text_with_a_curly_quote_in_a_name_is_still_gsm7(
+    staff_client, provider_factory, create_referral
+):
+    from notifications import text
+
+    provider_factory("dana-whitfield", name="Dana O’Connell-Whitfield")
+    referral = create_referral()
+    staff_client.post(
+        f"/api/referrals/{referral.id}/assign/", {"provider": "dana-whitfield"}, format="json"
+    )
+    link = Notification.objects.get(template="referral_link", channel="sms")
+    assert "’" not in link.body
+    assert text.is_gsm7(link.body), link.body

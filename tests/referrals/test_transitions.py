@@ -6,7 +6,6 @@ import pytest
 
 from common.errors import DomainError
 from referrals.models import TRANSITIONS, Referral, ReferralStatus
-from referrals.services import transition_to
 
 ALL = [s.value for s in ReferralStatus]
 ILLEGAL = [(a, b) for a in ALL for b in ALL if b not in TRANSITIONS[a]]
@@ -30,7 +29,7 @@ def test_an_illegal_transition_is_refused_with_409_and_no_event(
     referral.refresh_from_db()
     events = referral.events.count()
     with pytest.raises(DomainError) as caught:
-        transition_to(referral, to_status, kind="test", actor="staff")
+        referral.transition_to(to_status, kind="test", actor="staff")
     assert (caught.value.code, caught.value.status) == ("invalid_transition", 409)
     referral.refresh_from_db()
     assert referral.status == from_status
@@ -44,7 +43,7 @@ def test_a_legal_transition_moves_and_writes_one_event(from_status, to_status, c
     referral = create_referral(service="")
     Referral.objects.filter(pk=referral.pk).update(status=from_status)
     referral.refresh_from_db()
-    event = transition_to(referral, to_status, kind="test", actor="staff")
+    event = referral.transition_to(to_status, kind="test", actor="staff")
     assert (event.from_status, event.to_status) == (from_status, to_status)
     assert Referral.objects.get(pk=referral.pk).status == to_status
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from scheduling import links
+from scheduling.booking import links
 from scheduling.models import Appointment, Service
 from tests.factories import AppointmentFactory, ProviderFactory, ServiceFactory
 

@@ -2,7 +2,7 @@
 
 Deliberately naive: every UTC minute of the range is tried against every rule on its own
 (zoneinfo for wall clocks, no sweep, no epoch arithmetic), so it shares no code and no
-shortcut with scheduling.slots. It follows the documented rules:
+shortcut with scheduling.availability.slots. It follows the documented rules:
 
 - windows are wall-clock times on a local date, read with fold=0 (datetime.combine);
   an override date replaces that date's weekly windows;

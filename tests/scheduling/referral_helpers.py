@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from referrals.services import assign_referral, create_referral, referral_token
+from referrals.links import referral_token
+from referrals.services import assign_referral, create_referral
 from scheduling.models import Provider
 from tests.factories import SpecialtyFactory, StaffFactory
 

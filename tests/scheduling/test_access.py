@@ -147,7 +147,7 @@ def test_the_token_for_an_appointment_stops_working_when_its_salt_rotates(client
 
 
 def test_appointment_for_token_finds_exactly_its_appointment(two_bookings):
-    from scheduling.links import appointment_for_token
+    from scheduling.booking.links import appointment_for_token
 
     (first_id, first_token), _ = two_bookings
     assert str(appointment_for_token(first_token).id) == first_id

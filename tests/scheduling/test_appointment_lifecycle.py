@@ -9,7 +9,6 @@ import time_machine
 from rest_framework.test import APIClient
 
 from scheduling.models import Appointment, AppointmentEvent, AppointmentStatus
-from scheduling.services import TRANSITIONS
 from tests.factories import AppointmentFactory, StaffFactory, UserFactory
 from tests.scheduling.booking_helpers import NOW, WED_10, WED_11, WED_14, book, make_service
 
@@ -65,8 +64,8 @@ def staff_client() -> APIClient:
 
 
 def test_the_transition_table_lets_nothing_leave_cancelled():
-    assert TRANSITIONS[S.CANCELLED] == frozenset()
-    assert S.ATTENDED not in TRANSITIONS[S.REQUESTED]
+    assert Appointment.TRANSITIONS[S.CANCELLED] == frozenset()
+    assert S.ATTENDED not in Appointment.TRANSITIONS[S.REQUESTED]
 
 
 # --- cancel -----------------------------------------------------------------------------

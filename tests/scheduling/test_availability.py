@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from scheduling import availability
+from scheduling.availability import selectors as availability
 from scheduling.models import DateOverride, TimeOff
 from tests.factories import AppointmentFactory, ProviderFactory, ServiceFactory
 

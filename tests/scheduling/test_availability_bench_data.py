@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bench._data import build
-from scheduling import availability
+from scheduling.availability import selectors as availability
 from scheduling.models import Appointment, Provider, Service
 
 pytestmark = pytest.mark.django_db

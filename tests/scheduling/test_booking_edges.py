@@ -95,7 +95,7 @@ def test_a_form_encoded_booking_is_400_not_500():
 def test_a_locked_database_is_503_busy_with_retry_after(monkeypatch):
     from django.db import OperationalError
 
-    from scheduling import services
+    from scheduling.booking import services
 
     def locked(**kwargs):
         raise OperationalError("database is locked")
@@ -110,7 +110,7 @@ def test_a_locked_database_is_503_busy_with_retry_after(monkeypatch):
 def test_other_database_errors_are_not_disguised_as_busy(monkeypatch):
     from django.db import OperationalError
 
-    from scheduling import services
+    from scheduling.booking import services
 
     def broken(**kwargs):
         raise OperationalError("disk I/O error")

@@ -8,9 +8,10 @@ import time_machine
 from django.db import connection
 from django.utils.http import http_date
 
-from scheduling import ical, services
-from scheduling.feeds import feed_token, rotate_feed_token
-from scheduling.models import Actor
+from common.events import Actor
+from scheduling.booking import services
+from scheduling.calendar import invites as ical
+from scheduling.calendar.feeds import feed_token, rotate_feed_token
 from tests.factories import AppointmentFactory, PatientFactory, ProviderFactory, ServiceFactory
 from tests.scheduling.ical_parsers import parse
 

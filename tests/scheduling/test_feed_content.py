@@ -8,8 +8,8 @@ import pytest
 import time_machine
 from django.db.models import F
 
-from scheduling.feeds import feed_token
-from scheduling.ical import appointment_uid, session_uid
+from scheduling.calendar.feeds import feed_token
+from scheduling.calendar.invites import appointment_uid, session_uid
 from scheduling.models import Appointment, AppointmentStatus
 from tests.factories import AppointmentFactory, PatientFactory, ProviderFactory, ServiceFactory
 from tests.scheduling.ical_parsers import parse, unfolded_lines

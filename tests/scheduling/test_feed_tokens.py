@@ -6,7 +6,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from scheduling.feeds import feed_token, provider_for_feed_token, rotate_feed_token
+from scheduling.calendar.feeds import feed_token, provider_for_feed_token, rotate_feed_token
 from tests.factories import ProviderFactory
 from tests.scheduling.ical_parsers import parse
 

@@ -8,15 +8,16 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from scheduling import services
-from scheduling.ical import (
+from common.events import Actor
+from scheduling.booking import services
+from scheduling.booking.links import ics_url, manage_token, manage_url
+from scheduling.calendar.invites import (
     appointment_uid,
     google_calendar_url,
     invite_content_type,
     invite_for,
 )
-from scheduling.links import ics_url, manage_token, manage_url
-from scheduling.models import Actor, AppointmentStatus
+from scheduling.models import AppointmentStatus
 from tests.factories import (
     AppointmentFactory,
     PatientFactory,

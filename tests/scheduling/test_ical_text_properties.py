@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scheduling.ical import FeedEntry, appointment_uid, feed_for, invite_for, param_text
+from scheduling.calendar.invites import FeedEntry, appointment_uid, feed_for, invite_for, param_text
 from scheduling.models import Appointment, Patient, Provider, Service
 from tests.scheduling.ical_parsers import parse
 

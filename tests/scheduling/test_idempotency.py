@@ -103,7 +103,7 @@ def test_different_keys_are_different_requests(client, service, clock):
 
 
 def test_purging_removes_only_expired_keys(client, service, clock):
-    from scheduling.idempotency import purge_expired_keys
+    from scheduling.booking.idempotency import purge_expired_keys
 
     post(client, payload(service, WED_10), key="old")
     clock.shift(timedelta(hours=23))

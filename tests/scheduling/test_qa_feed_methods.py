@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from scheduling.feeds import rotate_feed_token
+from scheduling.calendar.feeds import rotate_feed_token
 from tests.factories import ProviderFactory
 
 pytestmark = pytest.mark.django_db

@@ -13,9 +13,10 @@ from django.test import override_settings
 
 from common.tokens import derive_token, hash_token
 from notifications.models import Notification
+from referrals.demo import seed_demo
 from referrals.models import Coordinator, Organization, Referral, ReferralEvent, ReferralOffer
-from scheduling import availability
-from scheduling.demo.seed import SeedResult, seed_demo
+from scheduling.availability import selectors as availability
+from scheduling.demo.seed import SeedResult
 from scheduling.models import (
     ACTIVE_STATUSES,
     Appointment,

@@ -7,7 +7,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from scheduling.slots import Rules, Schedule, first_slot, free_slots, render, renderer, seats_left
+from scheduling.availability.slots import (
+    Rules,
+    Schedule,
+    first_slot,
+    free_slots,
+    render,
+    renderer,
+    seats_left,
+)
 
 NY = ZoneInfo("America/New_York")
 LA = ZoneInfo("America/Los_Angeles")

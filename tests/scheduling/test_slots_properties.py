@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scheduling.slots import Rules, Schedule, first_slot, free_slots, renderer
+from scheduling.availability.slots import Rules, Schedule, first_slot, free_slots, renderer
 
 ZONES = [
     ZoneInfo(name)

@@ -6,7 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from common.errors import DomainError
-from scheduling.feeds import feed_token, feed_url, rotate_feed_token
+from scheduling.calendar.feeds import feed_token, feed_url, rotate_feed_token
 from scheduling.models import Provider
 
 

@@ -1,0 +1,1 @@
+"""Availability: the pure slot engine (slots), window parsing (windows), loading rows (selectors)."""

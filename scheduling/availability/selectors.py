@@ -1,0 +1,365 @@
+"""Loading availability from the database and asking the slot engine (scheduling.availability.slots).
+
+Every function here reads with a fixed number of queries, however many providers or
+services it is given, then computes in plain Python.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from django.db import connections, router
+from django.db.models import Model
+from django.utils import timezone
+
+from common.timezones import get_zone
+from scheduling.availability import slots
+from scheduling.availability.windows import parse_windows
+from scheduling.models import (
+    ACTIVE_STATUSES,
+    Appointment,
+    DateOverride,
+    Provider,
+    Service,
+    TimeOff,
+    WeeklyHours,
+)
+
+_DAY = timedelta(days=1)
+_US = timedelta(microseconds=1)
+
+
+@dataclass
+class ProviderTimes:
+    """One provider's hours, overrides, time off and active appointments, as plain data."""
+
+    zone: ZoneInfo
+    weekly: dict[int, list[tuple[time, time]]] = field(default_factory=lambda: defaultdict(list))
+    overrides: dict[date, list[tuple[time, time]]] = field(default_factory=dict)
+    time_off: list[tuple[datetime, datetime]] = field(default_factory=list)
+    # (service_id, start, blocked_start, blocked_end) of requested and confirmed appointments
+    appointments: list[tuple[int, datetime, datetime, datetime]] = field(default_factory=list)
+
+    def schedule_for(self, service: Service) -> slots.Schedule:
+        """The engine's view for `service`: a group's own sessions are seats, not busy time."""
+        if service.capacity > 1:
+            own = service.pk
+            busy = [(bs, be) for sid, _, bs, be in self.appointments if sid != own]
+            seats = Counter(start for sid, start, _, _ in self.appointments if sid == own)
+        else:
+            busy = [(bs, be) for _, _, bs, be in self.appointments]
+            seats = Counter()
+        return slots.Schedule(
+            zone=self.zone,
+            weekly=self.weekly,
+            overrides=self.overrides,
+            time_off=self.time_off,
+            busy=busy,
+            seats_taken=seats,
+        )
+
+
+def rules_for(service: Service) -> slots.Rules:
+    return slots.Rules(
+        duration=timedelta(minutes=service.duration_minutes),
+        buffer_before=timedelta(minutes=service.buffer_before_minutes),
+        buffer_after=timedelta(minutes=service.buffer_after_minutes),
+        min_notice=timedelta(hours=service.min_notice_hours),
+        # Ten years is beyond any real booking horizon and keeps the arithmetic finite.
+        horizon=timedelta(days=min(service.horizon_days, 3660)),
+        step=timedelta(minutes=service.slot_step_minutes),
+        capacity=service.capacity,
+    )
+
+
+def _as_aware(name: str, value: datetime) -> datetime:
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        raise ValueError(f"{name} must be an aware datetime")
+    return value
+
+
+def _rows(
+    model: type[Model],
+    columns: Sequence[str],
+    where: str,
+    params: Sequence[Any],
+    *,
+    ids: Sequence[int],
+    as_text: Sequence[str] = (),
+) -> list[tuple[Any, ...]]:
+    """SELECT columns of model's rows for these providers, straight from the cursor.
+
+    Hand-written (from the models' own table and column names) because the ORM's query
+    building and per-value converters cost more than everything else on these hot paths:
+    on SQLite the date-time columns come back as text and are parsed once in C (`_aware`);
+    on PostgreSQL psycopg parses them in C.
+    """
+    connection = connections[router.db_for_read(model)]
+    quote = connection.ops.quote_name
+    fields = {f.name: quote(f.column or f.name) for f in model._meta.concrete_fields}
+    text = connection.vendor == "sqlite"
+    selected = [
+        f"CAST({fields[name]} AS text)" if text and name in as_text else fields[name]
+        for name in ("provider", *columns)
+    ]
+    # Only identifiers from the model's metadata are interpolated; values are parameters.
+    sql = (
+        f"SELECT {', '.join(selected)} FROM {quote(model._meta.db_table)} "  # noqa: S608
+        f"WHERE {fields['provider']} IN ({', '.join(['%s'] * len(ids))})"
+        + (" AND " + where.format(**fields) if where else "")
+    )
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            _use_native_timestamps(cursor.cursor)
+        cursor.execute(sql, [*ids, *params])
+        return cursor.fetchall()
+
+
+def _use_native_timestamps(raw_cursor: Any) -> None:
+    """Let psycopg parse timestamptz in C for this cursor only.
+
+    Django registers a Python subclass of psycopg's loader (to attach its tzinfo), which
+    costs ~20 us a value; the session time zone is UTC, so psycopg's own loader gives the
+    same aware UTC instants.
+    """
+    adapters = getattr(raw_cursor, "adapters", None)  # psycopg 3; psycopg2 has none
+    if adapters is None:
+        return
+    from psycopg.types.datetime import TimestamptzLoader
+
+    adapters.register_loader("timestamptz", TimestamptzLoader)
+
+
+def _aware(value: datetime | str) -> datetime:
+    # SQLite hands back naive UTC as text (see _rows); parsing it with the offset
+    # appended is several times cheaper than replace(tzinfo=...).
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value + "+00:00")
+        except ValueError:  # already carries an offset
+            value = datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _clock(value: time | str, _seen: dict[str, time] = {}) -> time:  # noqa: B006 - a cache
+    if not isinstance(value, str):
+        return value
+    found = _seen.get(value)
+    if found is None:
+        found = _seen[value] = time.fromisoformat(value)
+    return found
+
+
+def _day(value: date | str) -> date:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def load_times(
+    zones: dict[int, str],
+    *,
+    start: datetime,
+    end: datetime,
+    exclude_appointment_id: UUID | str | None = None,
+) -> dict[int, ProviderTimes]:
+    """Hours, overrides, time off and active appointments touching [start, end): 4 queries."""
+    ids = list(zones)
+    found = {pid: ProviderTimes(zone=get_zone(name)) for pid, name in zones.items()}
+    if not ids:
+        return found
+    ops = connections[router.db_for_read(Appointment)].ops
+    since, until = ops.adapt_datetimefield_value(start), ops.adapt_datetimefield_value(end)
+
+    hours = _rows(
+        WeeklyHours, ["weekday", "start", "end"], "", [], ids=ids, as_text=["start", "end"]
+    )
+    for pid, weekday, w_start, w_end in hours:
+        found[pid].weekly[weekday].append((_clock(w_start), _clock(w_end)))
+
+    # Local dates differ from UTC dates by less than a day in any zone.
+    overrides = _rows(
+        DateOverride,
+        ["date", "windows"],
+        "{date} >= %s AND {date} <= %s",
+        [
+            ops.adapt_datefield_value((start - _DAY).date()),
+            ops.adapt_datefield_value((end + _DAY).date()),
+        ],
+        ids=ids,
+    )
+    for pid, day, windows in overrides:
+        try:
+            parsed = parse_windows(json.loads(windows) if isinstance(windows, str) else windows)
+        except ValueError:
+            parsed = []  # an unreadable override closes the day, never opens it
+        found[pid].overrides[_day(day)] = parsed
+
+    time_off = _rows(
+        TimeOff,
+        ["start", "end"],
+        "{end} > %s AND {start} < %s",
+        [since, until],
+        ids=ids,
+        as_text=["start", "end"],
+    )
+    for pid, off_start, off_end in time_off:
+        found[pid].time_off.append((_aware(off_start), _aware(off_end)))
+
+    # Status is checked here rather than in SQL: with it, SQLite's planner picks the status
+    # index and scans every confirmed appointment instead of this providers' window.
+    where, params = "{blocked_end} > %s AND {blocked_start} < %s", [since, until]
+    if exclude_appointment_id is not None:
+        where += " AND {id} <> %s"
+        pk = Appointment._meta.pk
+        assert pk is not None
+        params.append(pk.get_db_prep_value(pk.to_python(exclude_appointment_id), ops.connection))
+    appointments = _rows(
+        Appointment,
+        ["service", "start", "blocked_start", "blocked_end", "status"],
+        where,
+        params,
+        ids=ids,
+        as_text=["start", "blocked_start", "blocked_end"],
+    )
+    active = {str(status) for status in ACTIVE_STATUSES}
+    for pid, sid, appt_start, blocked_start, blocked_end, status in appointments:
+        if status in active:
+            found[pid].appointments.append(
+                (sid, _aware(appt_start), _aware(blocked_start), _aware(blocked_end))
+            )
+    return found
+
+
+def _zones_of(services: Sequence[Service]) -> dict[int, str]:
+    """Provider id -> time zone name, without a query when the providers are loaded."""
+    zones: dict[int, str] = {}
+    missing: set[int] = set()
+    for service in services:
+        if Service.provider.is_cached(service):  # type: ignore[attr-defined]
+            zones[service.provider_id] = service.provider.timezone
+        else:
+            missing.add(service.provider_id)
+    missing -= set(zones)
+    if missing:
+        zones.update(Provider.objects.filter(pk__in=missing).values_list("pk", "timezone"))
+    return zones
+
+
+def _reach(service: Service) -> timedelta:
+    return timedelta(
+        minutes=service.duration_minutes
+        + service.buffer_before_minutes
+        + service.buffer_after_minutes
+    )
+
+
+def offered_spans(
+    service: Service,
+    *,
+    start: datetime,
+    end: datetime,
+    now: datetime | None = None,
+    exclude_appointment_id: UUID | str | None = None,
+) -> list[tuple[int, int, int]]:
+    """Offered (start, end, seats_left) as epoch microseconds; see slots.Renderer.from_us."""
+    start, end = _as_aware("start", start), _as_aware("end", end)
+    now = _as_aware("now", now or timezone.now())
+    if not service.is_active or end <= start:
+        return []
+    reach = _reach(service)
+    times = load_times(
+        _zones_of([service]),
+        start=start - reach,
+        end=end + reach,
+        exclude_appointment_id=exclude_appointment_id,
+    )[service.provider_id]
+    schedule = times.schedule_for(service)
+    found = slots.free_spans(schedule, rules_for(service), now=now, start=start, end=end)
+    capacity = service.capacity
+    if capacity == 1:
+        return [(a, b, 1) for a, b in found]
+    taken = {slots.to_us(at): n for at, n in schedule.seats_taken.items()}
+    return [(a, b, capacity - taken.get(a, 0)) for a, b in found]
+
+
+def offered_slots_with_seats(
+    service: Service,
+    *,
+    start: datetime,
+    end: datetime,
+    now: datetime | None = None,
+    exclude_appointment_id: UUID | str | None = None,
+) -> list[tuple[datetime, datetime, int]]:
+    """Offered (start, end, seats_left) in UTC whose start lies in [start, end)."""
+    return [
+        (slots.from_us(a), slots.from_us(b), seats)
+        for a, b, seats in offered_spans(
+            service, start=start, end=end, now=now, exclude_appointment_id=exclude_appointment_id
+        )
+    ]
+
+
+def offered_slots(
+    service: Service,
+    *,
+    start: datetime,
+    end: datetime,
+    now: datetime | None = None,
+    exclude_appointment_id: UUID | str | None = None,
+) -> list[tuple[datetime, datetime]]:
+    """Offered visits (start, end) in UTC whose start lies in [start, end), sorted."""
+    return [
+        (a, b)
+        for a, b, _ in offered_slots_with_seats(
+            service, start=start, end=end, now=now, exclude_appointment_id=exclude_appointment_id
+        )
+    ]
+
+
+def is_offered(
+    service: Service,
+    start: datetime,
+    *,
+    now: datetime | None = None,
+    exclude_appointment_id: UUID | str | None = None,
+) -> bool:
+    """Whether a visit of `service` starting exactly at `start` is offered now."""
+    start = _as_aware("start", start)
+    return bool(
+        offered_slots(
+            service,
+            start=start,
+            end=start + _US,
+            now=now,
+            exclude_appointment_id=exclude_appointment_id,
+        )
+    )
+
+
+def next_available(
+    services: Iterable[Service], *, now: datetime | None = None
+) -> dict[int, datetime | None]:
+    """Service id -> start of its first offered slot (UTC) or None; 4 or 5 queries in all."""
+    now = _as_aware("now", now or timezone.now())
+    active = [s for s in services if s.is_active]
+    result: dict[int, datetime | None] = {s.pk: None for s in services}
+    if not active:
+        return result
+    # Bounded so a mistyped horizon of 10**6 days cannot ask the database for centuries.
+    longest = max(
+        min(timedelta(hours=s.min_notice_hours) + timedelta(days=s.horizon_days), _DAY * 800)
+        for s in active
+    )
+    reach = max(_reach(s) for s in active)
+    times = load_times(_zones_of(active), start=now - reach, end=now + longest + reach)
+    for service in active:
+        provider_times = times[service.provider_id]
+        slot = slots.first_slot(provider_times.schedule_for(service), rules_for(service), now=now)
+        result[service.pk] = slot[0] if slot else None
+    return result

@@ -1,0 +1,114 @@
+"""Patients are found by phone (E.164): the same number is the same person."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils import timezone
+
+from common.errors import DomainError
+from common.phones import to_e164
+from common.states import is_state
+from common.timezones import is_timezone
+from scheduling.models import Patient
+
+
+@dataclass(frozen=True)
+class PatientDetails:
+    """What a booking form says about the person booking."""
+
+    name: str
+    phone: str
+    timezone: str
+    state: str
+    email: str = ""
+
+
+def normalize_phone(raw: str, *, region: str | None = None) -> str:
+    """Return the E.164 form of a valid phone number or raise DomainError(invalid_phone)."""
+    error = DomainError(
+        "invalid_phone",
+        "Enter a valid phone number, e.g. +1 212 555 0100.",
+        fields={"patient": {"phone": ["Not a valid phone number."]}},
+    )
+    phone = to_e164(raw, region=region)
+    if phone is None:
+        raise error
+    return phone
+
+
+def validate_details(details: PatientDetails) -> PatientDetails:
+    """Check zone and state (codes invalid_timezone, invalid_state) and normalize the phone."""
+    phone = normalize_phone(details.phone)
+    if not is_timezone(details.timezone):
+        raise DomainError(
+            "invalid_timezone",
+            f"Unknown time zone: {details.timezone!r}.",
+            fields={"patient": {"timezone": ["Use an IANA name such as America/New_York."]}},
+        )
+    state = details.state.upper() if isinstance(details.state, str) else ""
+    if not is_state(state):
+        raise DomainError(
+            "invalid_state",
+            f"Unknown state: {details.state!r}.",
+            fields={"patient": {"state": ["Use a USPS code such as NY."]}},
+        )
+    return PatientDetails(
+        name=details.name.strip(),
+        phone=phone,
+        timezone=details.timezone,
+        state=state,
+        email=details.email.strip(),
+    )
+
+
+def find_or_create_patient(
+    *,
+    details: PatientDetails,
+    sms_consent: bool,
+    consent_source: str,
+    now: datetime | None = None,
+) -> Patient:
+    """The patient with this phone, created when new; consent changes keep their time and source.
+
+    An existing patient keeps their name and email (someone who merely knows the number must
+    not redirect another person's messages); the zone and state follow the latest booking,
+    since they say where the person is now.
+    """
+    details = validate_details(details)
+    now = now or timezone.now()
+    # Insert-or-ignore then read: two queries whether the patient is new or not, and a
+    # concurrent booking by the same new number neither fails nor creates a second row.
+    Patient.objects.bulk_create(
+        [
+            Patient(
+                phone=details.phone,
+                name=details.name,
+                email=details.email,
+                timezone=details.timezone,
+                state=details.state,
+                sms_consent=sms_consent,
+                sms_consent_at=now,
+                sms_consent_source=consent_source,
+            )
+        ],
+        ignore_conflicts=True,
+    )
+    patient = Patient.objects.get(phone=details.phone)
+    changed: list[str] = []
+    for field, value in (("timezone", details.timezone), ("state", details.state)):
+        if getattr(patient, field) != value:
+            setattr(patient, field, value)
+            changed.append(field)
+    if not patient.email and details.email:
+        patient.email = details.email
+        changed.append("email")
+    if patient.sms_consent != sms_consent or patient.sms_consent_at is None:
+        patient.sms_consent = sms_consent
+        patient.sms_consent_at = now
+        patient.sms_consent_source = consent_source
+        changed += ["sms_consent", "sms_consent_at", "sms_consent_source"]
+    if changed:
+        patient.save(update_fields=[*changed, "updated_at"])
+    return patient

@@ -1,0 +1,137 @@
+"""Input shapes of the appointment API and the one way an appointment is shown."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from common.timezones import get_zone
+from scheduling.booking import links
+from scheduling.booking.patients import PatientDetails
+from scheduling.models import Appointment, AppointmentStatus
+
+
+@extend_schema_field(OpenApiTypes.DATETIME)
+class AwareDateTimeField(serializers.Field):
+    """An ISO 8601 date-time that must carry its UTC offset; a naive one is ambiguous."""
+
+    default_error_messages = {
+        "invalid": "Use an ISO 8601 date-time with a UTC offset, e.g. 2026-03-10T09:00:00-05:00.",
+        "naive": "Include the UTC offset (e.g. -05:00 or Z); a bare local time is ambiguous.",
+    }
+
+    def to_internal_value(self, data: Any) -> datetime:
+        if not isinstance(data, str) or len(data) > 64:
+            self.fail("invalid")
+        try:
+            value = datetime.fromisoformat(data)
+        except ValueError:
+            self.fail("invalid")
+        if value.tzinfo is None or value.utcoffset() is None:
+            self.fail("naive")
+        return value
+
+    def to_representation(self, value: datetime) -> str:
+        return value.isoformat()
+
+
+@extend_schema_field(OpenApiTypes.BOOL)
+class StrictBooleanField(serializers.Field):
+    """Consent is given only by a JSON true or false, never by "yes", 1 or a missing field."""
+
+    default_error_messages = {"invalid": "Must be true or false."}
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+    def to_representation(self, value: bool) -> bool:
+        return value
+
+
+class BookingPatientInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=160)
+    phone = serializers.CharField(max_length=40)
+    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    # Zone and state are checked by the domain (codes invalid_timezone, invalid_state).
+    timezone = serializers.CharField(max_length=100)
+    state = serializers.CharField(max_length=100)
+
+
+class BookingInputSerializer(serializers.Serializer):
+    provider = serializers.CharField(max_length=80)
+    service = serializers.CharField(max_length=80)
+    start = AwareDateTimeField()
+    patient = BookingPatientInputSerializer()
+    sms_consent = StrictBooleanField()
+    referral_token = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, default=""
+    )
+
+    def patient_details(self) -> PatientDetails:
+        data = self.validated_data["patient"]
+        return PatientDetails(
+            name=data["name"],
+            phone=data["phone"],
+            email=data.get("email", ""),
+            timezone=data["timezone"],
+            state=data["state"],
+        )
+
+
+class AppointmentRescheduleInputSerializer(serializers.Serializer):
+    start = AwareDateTimeField()
+
+
+class AppointmentCancelInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class AppointmentAttendanceInputSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=[AppointmentStatus.ATTENDED.value, AppointmentStatus.NO_SHOW.value]
+    )
+
+
+def appointment_body(appointment: Appointment, *, with_links: bool) -> dict[str, Any]:
+    """The appointment as the API shows it: times in the patient's zone with its abbreviation.
+
+    The patient's private links (manage, invite with token) are shown only to the patient.
+    """
+    patient = appointment.patient
+    zone = get_zone(patient.timezone)
+    start = appointment.start.astimezone(zone)
+    end = appointment.end.astimezone(zone)
+    body: dict[str, Any] = {
+        "id": str(appointment.id),
+        "status": appointment.status,
+        "provider": appointment.provider.slug,
+        "provider_name": appointment.provider.name,
+        "service": appointment.service.slug,
+        "service_name": appointment.service.name,
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "timezone": patient.timezone,
+        "timezone_abbreviation": start.tzname(),
+        "modality": appointment.modality,
+        "video_url": appointment.video_url,
+        "sequence": appointment.sequence,
+        "cancel_reason": appointment.cancel_reason,
+        "cancelled_late": appointment.cancelled_late,
+        "patient": {
+            "name": patient.name,
+            "phone": patient.phone,
+            "email": patient.email,
+            "timezone": patient.timezone,
+            "state": patient.state,
+        },
+    }
+    if with_links:
+        body["manage_url"] = links.manage_url(appointment)
+        body["ics_url"] = links.ics_url(appointment)
+    return body

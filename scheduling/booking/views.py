@@ -1,0 +1,213 @@
+"""The appointment API: book, show, cancel, reschedule, confirm, attendance.
+
+Thin views: an input serializer validates the shape, one service call does the work, and
+every refusal is a DomainError rendered as {"code", "detail", "fields"}.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.db import OperationalError
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from common.errors import DomainError
+from common.events import Actor
+from scheduling.booking import links, selectors, services
+from scheduling.booking.access import Access, resolve_access
+from scheduling.booking.idempotency import clean_key, fingerprint, run_idempotent
+from scheduling.booking.serializers import (
+    AppointmentAttendanceInputSerializer,
+    AppointmentCancelInputSerializer,
+    AppointmentRescheduleInputSerializer,
+    BookingInputSerializer,
+    appointment_body,
+)
+from scheduling.booking.throttling import BookingRateThrottle
+from scheduling.models import Appointment
+
+BOOKING_SCOPE = "appointments.book"
+RETRY_AFTER_SECONDS = "1"
+# SQLite "database is locked", PostgreSQL lock timeout, deadlock, serialization failure.
+_BUSY_SQLSTATES = {"55P03", "40P01", "40001"}
+
+
+@contextmanager
+def busy_as_503() -> Iterator[None]:
+    """A database too busy to take the write is 503 `busy` with Retry-After, not a 500."""
+    try:
+        yield
+    except OperationalError as exc:
+        sqlstate = getattr(exc.__cause__, "sqlstate", None)
+        if "locked" in str(exc) or sqlstate in _BUSY_SQLSTATES:
+            raise DomainError(
+                "busy",
+                "The schedule is busy; retry in a moment.",
+                status=503,
+                headers={"Retry-After": RETRY_AFTER_SECONDS},
+            ) from None
+        raise
+
+
+def _validated(serializer_class: type[Any], request: Request) -> Any:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer
+
+
+def _request_actor(request: Request) -> tuple[str, Any]:
+    user = request.user
+    if user.is_authenticated and user.is_staff:
+        return Actor.STAFF, user
+    if user.is_authenticated and getattr(user, "provider", None) is not None:
+        return Actor.PROVIDER, user
+    return Actor.PATIENT, None
+
+
+def _stored(body: Any) -> Any:
+    # The stored answer keeps no working link: links are derived again on replay.
+    if isinstance(body, dict) and "manage_url" in body:
+        return {**body, "manage_url": None, "ics_url": None}
+    return body
+
+
+def _restored(body: Any) -> Any:
+    if isinstance(body, dict) and "manage_url" in body and body.get("id"):
+        appointment = Appointment.objects.filter(pk=body["id"]).first()
+        if appointment is not None:
+            return {
+                **body,
+                "manage_url": links.manage_url(appointment),
+                "ics_url": links.ics_url(appointment),
+            }
+    return body
+
+
+class AppointmentCreateView(APIView):
+    throttle_classes = [BookingRateThrottle]
+
+    @extend_schema(
+        request=BookingInputSerializer,
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
+        responses={201: dict},
+    )
+    def post(self, request: Request) -> Response:
+        key = clean_key(request.headers.get("Idempotency-Key"))
+        data = request.data  # a malformed body is 400 malformed_request here
+        serializer = _validated(BookingInputSerializer, request)
+        actor, actor_user = _request_actor(request)
+
+        def work() -> tuple[int, dict[str, Any]]:
+            values = serializer.validated_data
+            service = selectors.get_bookable_service(
+                provider_slug=values["provider"],
+                service_slug=values["service"],
+                state=values["patient"]["state"],
+            )
+            appointment = services.book_appointment(
+                service=service,
+                start=values["start"],
+                patient=serializer.patient_details(),
+                sms_consent=values["sms_consent"],
+                referral_token=values["referral_token"] or None,
+                actor=actor,
+                actor_user=actor_user,
+            )
+            return 201, appointment_body(appointment, with_links=True)
+
+        with busy_as_503():
+            if key is None:
+                status, body = work()
+                return Response(body, status=status)
+            status, body, replayed = run_idempotent(
+                scope=BOOKING_SCOPE,
+                key=key,
+                request_hash=fingerprint(data),
+                work=work,
+                redact=_stored,
+                restore=_restored,
+            )
+        response = Response(body, status=status)
+        if replayed:
+            response["Idempotent-Replayed"] = "true"
+        return response
+
+
+class AppointmentDetailView(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("token", str, OpenApiParameter.QUERY)],
+        responses={200: dict},
+    )
+    def get(self, request: Request, appointment_id: str) -> Response:
+        access = resolve_access(request, appointment_id)
+        return Response(appointment_body(access.appointment, with_links=access.is_patient))
+
+
+class _AppointmentActionView(APIView):
+    """POST on one appointment: find it for this request (or 404), validate, call one service."""
+
+    input_serializer: type[Any] | None = None
+
+    def act(self, access: Access, values: dict[str, Any]) -> Appointment:
+        raise NotImplementedError
+
+    def post(self, request: Request, appointment_id: str) -> Response:
+        access = resolve_access(request, appointment_id)
+        values: dict[str, Any] = {}
+        if self.input_serializer is not None:
+            values = dict(_validated(self.input_serializer, request).validated_data)
+        with busy_as_503():
+            appointment = self.act(access, values)
+        return Response(appointment_body(appointment, with_links=access.is_patient))
+
+
+@extend_schema(request=AppointmentCancelInputSerializer, responses={200: dict})
+class AppointmentCancelView(_AppointmentActionView):
+    input_serializer = AppointmentCancelInputSerializer
+
+    def act(self, access: Access, values: dict[str, Any]) -> Appointment:
+        return services.cancel_appointment(
+            appointment=access.appointment,
+            actor=access.actor,
+            actor_user=access.user,
+            reason=values["reason"],
+        )
+
+
+@extend_schema(request=AppointmentRescheduleInputSerializer, responses={200: dict})
+class AppointmentRescheduleView(_AppointmentActionView):
+    input_serializer = AppointmentRescheduleInputSerializer
+
+    def act(self, access: Access, values: dict[str, Any]) -> Appointment:
+        return services.reschedule_appointment(
+            appointment=access.appointment,
+            start=values["start"],
+            actor=access.actor,
+            actor_user=access.user,
+        )
+
+
+@extend_schema(request=None, responses={200: dict})
+class AppointmentConfirmView(_AppointmentActionView):
+    def act(self, access: Access, values: dict[str, Any]) -> Appointment:
+        return services.confirm_appointment(
+            appointment=access.appointment, actor=access.actor, actor_user=access.user
+        )
+
+
+@extend_schema(request=AppointmentAttendanceInputSerializer, responses={200: dict})
+class AppointmentAttendanceView(_AppointmentActionView):
+    input_serializer = AppointmentAttendanceInputSerializer
+
+    def act(self, access: Access, values: dict[str, Any]) -> Appointment:
+        return services.record_attendance(
+            appointment=access.appointment,
+            status=values["status"],
+            actor=access.actor,
+            actor_user=access.user,
+        )

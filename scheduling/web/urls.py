@@ -1,0 +1,49 @@
+"""Pages and feeds of the scheduling app (mounted at the site root)."""
+
+from __future__ import annotations
+
+from django.urls import path, re_path  # noqa: F401
+
+from scheduling.calendar.views import provider_feed
+from scheduling.web import booking, find, manage, portal
+
+urlpatterns: list = [
+    # Everything under calendar/ is the feed view's: a bad path gets the same empty 404.
+    re_path(r"^calendar/(?P<token>.*)$", provider_feed, name="provider-feed"),
+    # Patient pages
+    path("", find.find_help, name="find-help"),
+    path("providers/<slug:slug>/", booking.provider_page, name="provider"),
+    path("providers/<slug:slug>/book/", booking.book, name="book"),
+    # The private manage link: GET shows, every change is a POST.
+    path("m/<str:token>", manage.manage, name="manage"),
+    path("m/<str:token>/booked", manage.booked, name="booked"),
+    path("m/<str:token>/cancel", manage.cancel, name="cancel"),
+    path("m/<str:token>/reschedule", manage.reschedule, name="reschedule"),
+    # Provider portal
+    path("portal/", portal.home, name="portal"),
+    path(
+        "portal/appointments/<uuid:appointment_id>/",
+        portal.appointment_detail,
+        name="portal-appointment",
+    ),
+    path(
+        "portal/appointments/<uuid:appointment_id>/confirm/", portal.confirm, name="portal-confirm"
+    ),
+    path(
+        "portal/appointments/<uuid:appointment_id>/attendance/",
+        portal.attendance,
+        name="portal-attendance",
+    ),
+    path("portal/appointments/<uuid:appointment_id>/cancel/", portal.cancel, name="portal-cancel"),
+    path("portal/availability/", portal.availability, name="portal-availability"),
+    path("portal/availability/hours/", portal.add_hours, name="portal-hours-add"),
+    path("portal/availability/overrides/", portal.add_override, name="portal-override-add"),
+    path("portal/availability/time-off/", portal.add_time_off, name="portal-time-off-add"),
+    path(
+        "portal/availability/<str:kind>/<int:pk>/delete/",
+        portal.delete_availability,
+        name="portal-availability-delete",
+    ),
+    path("portal/calendar/", portal.calendar, name="portal-calendar"),
+    path("portal/calendar/rotate/", portal.rotate_calendar, name="portal-calendar-rotate"),
+]
