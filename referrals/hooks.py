@@ -32,7 +32,9 @@ def _locked_by_token(token: str) -> Referral | None:
     )
 
 
-def check_booking(*, referral_token: str, provider: Provider, service: Service) -> None:
+def check_booking(
+    *, referral_token: str, provider: Provider, service: Service, phone: str
+) -> None:
     """Refuse a booking through a referral link that is unknown, closed or for someone else."""
     check_referred_booking(
         referral=_locked_by_token(referral_token), provider=provider, service=service

@@ -3,8 +3,9 @@
 This keeps dependencies one-way: scheduling never imports referrals. An observer module
 may define either hook; a missing one is skipped.
 
-- check_booking(*, referral_token, provider, service): called before a booking that
-  carries a referral token is inserted; raises DomainError to refuse it.
+- check_booking(*, referral_token, provider, service, phone): called before a booking that
+  carries a referral token is inserted; raises DomainError to refuse it. A referral link
+  was texted to one phone, so a check that passes proves possession of `phone`.
 - appointment_changed(*, appointment, event, referral_token): called after every
   lifecycle event, inside its transaction.
 """
@@ -31,13 +32,13 @@ def observers() -> tuple[ModuleType, ...]:
     return _load(tuple(getattr(settings, "APPOINTMENT_OBSERVERS", ())))
 
 
-def check_booking(*, referral_token: str, provider: Provider, service: Service) -> bool:
+def check_booking(*, referral_token: str, provider: Provider, service: Service, phone: str) -> bool:
     """Let observers refuse a referred booking; True when at least one of them checked it."""
     checked = False
     for module in observers():
         hook = getattr(module, "check_booking", None)
         if hook is not None:
-            hook(referral_token=referral_token, provider=provider, service=service)
+            hook(referral_token=referral_token, provider=provider, service=service, phone=phone)
             checked = True
     return checked
 

@@ -223,7 +223,7 @@ def book_appointment(
     referral_checked = False
     if referral_token:
         referral_checked = observers.check_booking(
-            referral_token=referral_token, provider=provider, service=service
+            referral_token=referral_token, provider=provider, service=service, phone=details.phone
         )
     if not provider.accepting_new_patients and not referral_checked:
         known = Appointment.objects.filter(provider=provider, patient__phone=details.phone)

@@ -22,7 +22,7 @@ refuse_token = "refused-token"
 explode_on: set[str] = set()
 
 
-def check_booking(*, referral_token: str, provider: Any, service: Any) -> None:
+def check_booking(*, referral_token: str, provider: Any, service: Any, phone: str) -> None:
     calls.append(("check_booking", {"referral_token": referral_token, "provider": provider}))
     if referral_token == refuse_token:
         raise DomainError("invalid_referral", "This referral link is not valid.")
