@@ -196,6 +196,15 @@ SMS_BACKEND = env_str(
 )
 # notifications hands inbound SMS replies to this handler (scheduling owns the meaning).
 SMS_REPLY_HANDLER = "scheduling.booking.replies.handle_reply"
+# Calling codes texts may go to; other numbers get 400 phone_not_supported (SMS-pumping fraud).
+SMS_ALLOWED_COUNTRY_CODES = env_list("SMS_ALLOWED_COUNTRY_CODES", ["1"])
+
+# Proof of possession (notifications.verification): codes sent per number and per address,
+# checks per address, and how long a checked code stands for the proof.
+VERIFICATION_SEND_RATE_PER_NUMBER = env_str("VERIFICATION_SEND_RATE_PER_NUMBER", "3/10min")
+VERIFICATION_SEND_RATE_PER_CLIENT = env_str("VERIFICATION_SEND_RATE_PER_CLIENT", "10/hour")
+VERIFICATION_CHECK_RATE_PER_CLIENT = env_str("VERIFICATION_CHECK_RATE_PER_CLIENT", "30/10min")
+VERIFICATION_TOKEN_MINUTES = env_int("VERIFICATION_TOKEN_MINUTES", 30)
 TWILIO_HTTP_TIMEOUT_SECONDS = env_int("TWILIO_HTTP_TIMEOUT_SECONDS", 15)
 # Outbox delivery (notifications.delivery): attempts before `failed`, backoff, the lease a
 # worker holds a `sending` row for (longer than Q_CLUSTER timeout, so a live task never

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.db import models
 from django.utils import timezone
 
@@ -85,3 +87,29 @@ class InboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"inbound {self.message_sid}"
+
+
+class PhoneVerification(models.Model):
+    """A one-time code texted to a phone: whoever types it back holds that phone.
+
+    Only hashes are stored: the code's (HMAC under SECRET_KEY with the row id) and, once
+    checked, the hash of the token that stands for the proof for a while.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    phone = models.CharField(max_length=20)
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    checks = models.PositiveSmallIntegerField(default=0)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    token_hash = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        indexes = [
+            # verification.verified_phone(): WHERE token_hash = %s
+            models.Index(fields=["token_hash"], name="verification_token_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"verification of {self.phone[:-4]}**** at {self.created_at:%Y-%m-%d %H:%M}"

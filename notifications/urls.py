@@ -1,13 +1,19 @@
-"""Twilio webhooks and the development SMS outbox (mounted at the site root)."""
+"""Twilio webhooks, the development SMS outbox and phone verification (at the site root)."""
 
 from __future__ import annotations
 
 from django.urls import path
 
-from notifications import views
+from notifications import api, views
 
 urlpatterns = [
     path("webhooks/twilio/sms/", views.inbound_sms, name="twilio-inbound-sms"),
     path("webhooks/twilio/status/", views.delivery_status, name="twilio-status"),
     path("dev/sms/", views.dev_sms_outbox, name="dev-sms"),
+    path("api/verifications/", api.VerificationStartView.as_view(), name="verification-start"),
+    path(
+        "api/verifications/<str:verification_id>/check/",
+        api.VerificationCheckView.as_view(),
+        name="verification-check",
+    ),
 ]

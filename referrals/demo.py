@@ -123,6 +123,7 @@ def _book(referral: Referral, provider: Provider, now: datetime) -> None:
         return
     patient = referral.patient
     book_appointment(
+        possession=True,
         service=offer.service,
         start=slots[0][0],
         patient=PatientDetails(

@@ -110,6 +110,8 @@ def create_referral(
                 email=patient.get("email", ""),
             ),
             sms_consent=bool(patient.get("sms_consent")),
+            actor=Actor.STAFF,
+            actor_user=created_by,
             consent_source="referral",
             now=now,
         ),

@@ -296,6 +296,15 @@ class Patient(models.Model):
         return initials(self.name)
 
 
+class PatientEvent(AppendOnlyEvent):
+    """A change to a patient's stored details: `data` maps each field to [old, new]."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="events")
+
+    class Meta(AppendOnlyEvent.Meta):
+        pass
+
+
 class AppointmentStatus(models.TextChoices):
     REQUESTED = "requested", "Requested"
     CONFIRMED = "confirmed", "Confirmed"

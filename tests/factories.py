@@ -5,12 +5,17 @@ from __future__ import annotations
 import secrets
 import uuid
 from datetime import time, timedelta
+from typing import Any
 
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
+from common.phones import to_e164
 from common.tokens import derive_token, hash_token, new_salt
+from notifications.models import PhoneVerification
 from scheduling import models
+from scheduling.web.verify import PROOFS_KEY
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -154,3 +159,26 @@ class AppointmentFactory(factory.django.DjangoModelFactory):
         lambda o: hash_token(derive_token("manage", o.id, o.manage_token_salt))
     )
     id = factory.LazyFunction(uuid.uuid4)
+
+
+def proof_of(phone: str) -> str:
+    """A fresh proof-of-possession token for `phone`, as POST /api/verifications/{id}/check/
+    hands out after the right code."""
+    token = secrets.token_urlsafe(24)
+    now = timezone.now()
+    PhoneVerification.objects.create(
+        phone=to_e164(phone) or phone,
+        code_hash="-",
+        created_at=now,
+        expires_at=now + timedelta(minutes=10),
+        verified_at=now,
+        token_hash=hash_token(token),
+    )
+    return token
+
+
+def prove_in_session(client: Any, phone: str) -> None:
+    """Let a test client's browser session hold the proof for `phone` (the code step done)."""
+    session = client.session
+    session[PROOFS_KEY] = {to_e164(phone): proof_of(phone)}
+    session.save()

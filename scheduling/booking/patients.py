@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.utils import timezone
 
 from common.errors import DomainError
+from common.events import signed_in
 from common.phones import to_e164
 from common.states import is_state
 from common.timezones import is_timezone
-from scheduling.models import Patient
+from scheduling.models import Patient, PatientEvent
 
 
 @dataclass(frozen=True)
@@ -68,13 +70,16 @@ def find_or_create_patient(
     details: PatientDetails,
     sms_consent: bool,
     consent_source: str,
+    actor: str,
+    actor_user: Any = None,
     now: datetime | None = None,
 ) -> Patient:
     """The patient with this phone, created when new; consent changes keep their time and source.
 
-    An existing patient keeps their name and email (someone who merely knows the number must
-    not redirect another person's messages); the zone and state follow the latest booking,
-    since they say where the person is now.
+    Callers have proved possession of the phone (a texted code or link) or act as staff. An
+    existing patient keeps their name and email; the zone and state follow the latest
+    booking, since they say where the person is now. Every change is a PatientEvent with
+    the old and new values.
     """
     details = validate_details(details)
     now = now or timezone.now()
@@ -96,19 +101,32 @@ def find_or_create_patient(
         ignore_conflicts=True,
     )
     patient = Patient.objects.get(phone=details.phone)
-    changed: list[str] = []
-    for field, value in (("timezone", details.timezone), ("state", details.state)):
-        if getattr(patient, field) != value:
-            setattr(patient, field, value)
-            changed.append(field)
+    values: dict[str, Any] = {"timezone": details.timezone, "state": details.state}
     if not patient.email and details.email:
-        patient.email = details.email
-        changed.append("email")
+        values["email"] = details.email
     if patient.sms_consent != sms_consent or patient.sms_consent_at is None:
-        patient.sms_consent = sms_consent
-        patient.sms_consent_at = now
-        patient.sms_consent_source = consent_source
-        changed += ["sms_consent", "sms_consent_at", "sms_consent_source"]
-    if changed:
-        patient.save(update_fields=[*changed, "updated_at"])
+        values.update(
+            sms_consent=sms_consent, sms_consent_at=now, sms_consent_source=consent_source
+        )
+    changes = {
+        field: [_plain(getattr(patient, field)), _plain(value)]
+        for field, value in values.items()
+        if getattr(patient, field) != value
+    }
+    if changes:
+        for field in changes:
+            setattr(patient, field, values[field])
+        patient.save(update_fields=[*changes, "updated_at"])
+        PatientEvent.objects.create(
+            patient=patient,
+            at=now,
+            actor=actor,
+            actor_user=signed_in(actor_user),
+            kind="details_changed",
+            data=changes,
+        )
     return patient
+
+
+def _plain(value: object) -> object:
+    return value.isoformat() if isinstance(value, datetime) else value

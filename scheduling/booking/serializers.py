@@ -72,6 +72,10 @@ class BookingInputSerializer(serializers.Serializer):
     referral_token = serializers.CharField(
         max_length=200, required=False, allow_blank=True, default=""
     )
+    # The token POST /api/verifications/{id}/check/ gave for this phone.
+    verification = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, default=""
+    )
 
     def patient_details(self) -> PatientDetails:
         data = self.validated_data["patient"]
@@ -98,12 +102,16 @@ class AppointmentAttendanceInputSerializer(serializers.Serializer):
     )
 
 
-def appointment_body(appointment: Appointment, *, with_links: bool) -> dict[str, Any]:
+def appointment_body(
+    appointment: Appointment, *, with_links: bool, sent: PatientDetails | None = None
+) -> dict[str, Any]:
     """The appointment as the API shows it: times in the patient's zone with its abbreviation.
 
     The patient's private links (manage, invite with token) are shown only to the patient.
+    With `sent` (a booking's answer) the patient block is what the request sent, never what
+    is stored: a booking may attach to an existing patient whose record stays theirs.
     """
-    patient = appointment.patient
+    patient = sent or appointment.patient
     zone = get_zone(patient.timezone)
     start = appointment.start.astimezone(zone)
     end = appointment.end.astimezone(zone)
@@ -128,7 +136,7 @@ def appointment_body(appointment: Appointment, *, with_links: bool) -> dict[str,
             "phone": patient.phone,
             "email": patient.email,
             "timezone": patient.timezone,
-            "state": patient.state,
+            "state": patient.state.upper(),
         },
     }
     if with_links:

@@ -201,13 +201,19 @@ def book_appointment(
     start: datetime,
     patient: PatientDetails,
     sms_consent: bool,
+    possession: bool,
     referral_token: str | None = None,
     consent_source: str = "booking",
     actor: str = Actor.PATIENT,
     actor_user: Any = None,
     now: datetime | None = None,
 ) -> Appointment:
-    """Book `start` of `service` for the patient (found or created by phone)."""
+    """Book `start` of `service` for the patient (found or created by phone).
+
+    `possession`: the caller proved it holds the phone (a texted code) or acts as staff or
+    provider; without it, only a referral link texted to that phone lets the booking attach
+    to a patient (else 400 verification_required, the same answer for every number).
+    """
     _require_aware(start)
     now = now or timezone.now()
     provider = service.provider
@@ -225,6 +231,13 @@ def book_appointment(
         referral_checked = observers.check_booking(
             referral_token=referral_token, provider=provider, service=service, phone=details.phone
         )
+    # Only past this line may the answer depend on who holds the phone.
+    if not (possession or referral_checked):
+        raise DomainError(
+            "verification_required",
+            "Confirm your phone number with the code we text you, then book.",
+            fields={"verification": ["Confirm your phone number first."]},
+        )
     if not provider.accepting_new_patients and not referral_checked:
         known = Appointment.objects.filter(provider=provider, patient__phone=details.phone)
         if not known.exists():
@@ -234,7 +247,12 @@ def book_appointment(
                 status=409,
             )
     person = find_or_create_patient(
-        details=details, sms_consent=sms_consent, consent_source=consent_source, now=now
+        details=details,
+        sms_consent=sms_consent,
+        consent_source=consent_source,
+        actor=actor,
+        actor_user=actor_user,
+        now=now,
     )
 
     appointment_id = uuid.uuid4()

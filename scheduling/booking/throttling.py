@@ -1,29 +1,39 @@
-"""Booking is rate limited per client address (settings.BOOKING_RATE_LIMIT, e.g. "30/min")."""
+"""Booking is rate limited per client address (settings.BOOKING_RATE_LIMIT, e.g. "30/min"),
+on the API and the HTML form alike, with one atomic counter shared by every process."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.conf import settings
-from rest_framework.settings import api_settings
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle
+
+from common import limits
+
+SCOPE = "booking"
 
 
-class BookingRateThrottle(SimpleRateThrottle):
-    """429 `rate_limited` with Retry-After once an address books too often; counts in the cache."""
+def booking_rate() -> str | None:
+    # Read at request time so an operator (or a test) can change it without a reload.
+    return getattr(settings, "BOOKING_RATE_LIMIT", None) or None
 
-    scope = "booking"
 
-    def get_rate(self) -> str | None:
-        # Read at request time so an operator (or a test) can change it without a reload.
-        return getattr(settings, "BOOKING_RATE_LIMIT", None) or None
+def enforce_booking_rate(request: Any) -> None:
+    """429 rate_limited once this address books too often (the HTML form's check)."""
+    limits.enforce(SCOPE, limits.client_address(request), booking_rate())
 
-    def get_ident(self, request: Any) -> str:
-        # DRF trusts X-Forwarded-For unless NUM_PROXIES is set, which would let any client
-        # pick its own address; trust it only when the proxies are declared.
-        if api_settings.NUM_PROXIES:
-            return str(super().get_ident(request))
-        return str(request.META.get("REMOTE_ADDR") or "")
 
-    def get_cache_key(self, request: Any, view: Any) -> str:
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+class BookingRateThrottle(BaseThrottle):
+    """429 `rate_limited` with Retry-After once an address books too often."""
+
+    wait_seconds: float | None = None
+
+    def allow_request(self, request: Any, view: Any) -> bool:
+        rate = booking_rate()
+        if rate is None:
+            return True
+        self.wait_seconds = limits.hit(SCOPE, limits.client_address(request), rate)
+        return self.wait_seconds is None
+
+    def wait(self) -> float | None:
+        return self.wait_seconds

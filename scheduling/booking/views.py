@@ -18,9 +18,11 @@ from rest_framework.views import APIView
 
 from common.errors import DomainError
 from common.events import Actor
+from notifications import verification
 from scheduling.booking import links, selectors, services
 from scheduling.booking.access import Access, resolve_access
 from scheduling.booking.idempotency import clean_key, fingerprint, run_idempotent
+from scheduling.booking.patients import validate_details
 from scheduling.booking.serializers import (
     AppointmentAttendanceInputSerializer,
     AppointmentCancelInputSerializer,
@@ -109,16 +111,20 @@ class AppointmentCreateView(APIView):
                 service_slug=values["service"],
                 state=values["patient"]["state"],
             )
+            details = serializer.patient_details()
             appointment = services.book_appointment(
                 service=service,
                 start=values["start"],
-                patient=serializer.patient_details(),
+                patient=details,
                 sms_consent=values["sms_consent"],
+                possession=actor != Actor.PATIENT
+                or verification.proves(values["verification"], details.phone),
                 referral_token=values["referral_token"] or None,
                 actor=actor,
                 actor_user=actor_user,
             )
-            return 201, appointment_body(appointment, with_links=True)
+            sent = validate_details(details)
+            return 201, appointment_body(appointment, with_links=True, sent=sent)
 
         with busy_as_503():
             if key is None:

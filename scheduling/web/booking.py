@@ -20,7 +20,9 @@ from common.formatting import format_when
 from common.states import STATES
 from scheduling.booking import links, services
 from scheduling.booking.patients import PatientDetails
+from scheduling.booking.throttling import enforce_booking_rate
 from scheduling.models import Provider, Service
+from scheduling.web import verify
 from scheduling.web.forms import BookForm, StateForm, parse_start
 from scheduling.web.helpers import add_domain_error, state_from
 from scheduling.web.picker import build_week, default_week, is_offered, parse_week, week_of
@@ -164,6 +166,7 @@ def book(request: HttpRequest, slug: str, *, flow: BookingFlow | None = None) ->
     state = state_from(data.get("state")) or state_from(flow.initial.get("state"))
     zone = visitor_zone(request, state=state)
 
+    status = 200
     if request.method == "POST":
         form = BookForm(request.POST)
         earlier = _earlier_attempt(request)
@@ -171,21 +174,31 @@ def book(request: HttpRequest, slug: str, *, flow: BookingFlow | None = None) ->
             # A second tap on "Book" (slow phone, back button) shows the first booking.
             return HttpResponseRedirect(reverse("booked", args=[earlier]))
         if form.is_valid():
+            page = _context(request, provider, service, offered, flow, form, zone, state=state)
+            phone = form.cleaned_data["phone"]
             try:
+                enforce_booking_rate(request)
+                if "code" in request.POST:  # the code step posted back
+                    code_form = verify.CodeForm(request.POST)
+                    if not verify.check(request, phone, code_form):
+                        return _code_step(request, page, code_form, status=400)
                 appointment = services.book_appointment(
                     service=service,
                     start=form.cleaned_data["start"],
                     patient=PatientDetails(
                         name=form.cleaned_data["name"],
-                        phone=form.cleaned_data["phone"],
+                        phone=phone,
                         email=form.cleaned_data["email"],
                         timezone=zone.name,
                         state=form.cleaned_data["state"],
                     ),
                     sms_consent=form.cleaned_data["sms_consent"],
+                    possession=verify.session_proves(request, phone),
                     **flow.book_kwargs,
                 )
             except DomainError as error:
+                if error.code == "verification_required":
+                    return _send_code(request, page, form)
                 if error.code == "slot_unavailable":
                     messages.error(
                         request,
@@ -201,6 +214,8 @@ def book(request: HttpRequest, slug: str, *, flow: BookingFlow | None = None) ->
                         zone=zone,
                     )
                 add_domain_error(form, error, field_names={"patient": "name"})
+                if error.status == 429:
+                    status = 429
             else:
                 token = links.manage_token(appointment)
                 _remember_attempt(request, token)
@@ -226,7 +241,27 @@ def book(request: HttpRequest, slug: str, *, flow: BookingFlow | None = None) ->
             }
         )
 
-    context = {
+    context = _context(
+        request, provider, service, offered, flow, form, zone, state=state, start=start
+    )
+    return remember_zone(render(request, "scheduling/book.html", context, status=status), zone)
+
+
+def _context(
+    request: HttpRequest,
+    provider: Provider,
+    service: Service,
+    offered: list[Service],
+    flow: BookingFlow,
+    form: BookForm,
+    zone: VisitorZone,
+    *,
+    state: str,
+    start: datetime | None = None,
+) -> dict[str, Any]:
+    if start is None and hasattr(form, "cleaned_data"):
+        start = form.cleaned_data.get("start")
+    return {
         "provider": provider,
         "service": service,
         "services": offered,
@@ -239,4 +274,21 @@ def book(request: HttpRequest, slug: str, *, flow: BookingFlow | None = None) ->
         "picker_url": f"{flow.provider_url(provider)}?{_query(service=service.slug, state=state)}",
         "now": timezone.now(),
     }
-    return remember_zone(render(request, "scheduling/book.html", context), zone)
+
+
+def _send_code(request: HttpRequest, page: dict[str, Any], form: BookForm) -> HttpResponse:
+    """Text a code to the number in the form and ask for it; the same page for every number."""
+    try:
+        verification_id = verify.start(request, form.cleaned_data["phone"])
+    except DomainError as error:
+        add_domain_error(form, error, field_names={"patient": "phone"})
+        return render(request, "scheduling/book.html", page, status=error.status)
+    return _code_step(request, page, verify.CodeForm(initial={"verification": verification_id}))
+
+
+def _code_step(
+    request: HttpRequest, page: dict[str, Any], code_form: verify.CodeForm, *, status: int = 200
+) -> HttpResponse:
+    phone = page["form"].cleaned_data["phone"]
+    context = {**page, "code_form": code_form, "phone_end": phone[-4:]}
+    return render(request, "scheduling/verify.html", context, status=status)

@@ -16,7 +16,14 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from tests.integration.booking_server import Outcome, Server, race, run_django, seed
+from tests.integration.booking_server import (
+    Outcome,
+    Server,
+    race,
+    race_proof,
+    run_django,
+    seed,
+)
 
 # transaction=True: the server runs in other processes and must see committed rows.
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -105,6 +112,7 @@ def booking(slug: str, service: str, start: datetime, n: int) -> dict[str, Any]:
             "state": "NY",
         },
         "sms_consent": False,
+        "verification": race_proof(slug, n),
     }
 
 

@@ -16,6 +16,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Browser, Locator, Page, expect
 
+from notifications.models import Notification
 from referrals.models import ReferralStatus
 from scheduling.models import Appointment, AppointmentStatus
 from tests.factories import LanguageFactory, ProviderFactory, ServiceFactory, UserFactory
@@ -74,6 +75,22 @@ def fill_booking_form(page: Page, *, name: str, phone: str) -> None:
     page.get_by_label(re.compile("text me about this appointment")).check()
 
 
+def enter_texted_code(page: Page, phone: str, journey: Journey | None = None) -> None:
+    """The code step: read the code the outbox holds for `phone` and type it in."""
+    expect(page.get_by_role("heading", name="Check your phone")).to_be_visible()
+    if journey is not None:
+        journey.check(page, "code step")
+    body = (
+        Notification.objects.filter(template="verification_code", recipient=phone)
+        .latest("id")
+        .body
+    )
+    code = re.search(r"\b(\d{6})\b", body)
+    assert code is not None, body
+    page.get_by_label("6-digit code").fill(code.group(1))
+    page.get_by_role("button", name=re.compile("Book this time|Send request")).click()
+
+
 def test_find_book_confirm_manage_reschedule_and_cancel(live_server, browser: Browser, service):
     journey = Journey("patient-books-moves-cancels")
     context = new_context(browser, timezone_id="America/New_York")
@@ -111,6 +128,7 @@ def test_find_book_confirm_manage_reschedule_and_cancel(live_server, browser: Br
 
     fill_booking_form(page, name="Alex Rivera", phone="212-555-0142")
     page.get_by_role("button", name="Book this time").click()
+    enter_texted_code(page, "+12125550142", journey)
     expect(page.get_by_text("You’re booked.")).to_be_visible()
     expect(page.get_by_role("heading", name=when)).to_be_visible()
     expect(page.get_by_role("link", name=re.compile("Video visit link"))).to_be_visible()
@@ -167,9 +185,11 @@ def test_a_slot_taken_by_someone_else_between_picking_and_submitting(
     quick_page.goto(live_server.url + href)
     fill_booking_form(quick_page, name="Quinn Quick", phone="212-555-0102")
     quick_page.get_by_role("button", name="Book this time").click()
+    enter_texted_code(quick_page, "+12125550102")
     expect(quick_page.get_by_text("You’re booked.")).to_be_visible()
 
     slow_page.get_by_role("button", name="Book this time").click()
+    enter_texted_code(slow_page, "+12125550101")
     expect(slow_page.get_by_text("Someone else just booked that time")).to_be_visible()
     expect(slow_page.get_by_role("heading", name="Choose a time")).to_be_visible()
     expect(slow_page.locator(f'.slots a[aria-label="{when}"]')).to_have_count(0)
@@ -198,6 +218,7 @@ def test_a_visitor_in_another_time_zone_sees_times_in_their_zone(
     page.locator(".slots a").first.click()
     fill_booking_form(page, name="Lee Pacific", phone="310-555-0110")
     page.get_by_role("button", name="Book this time").click()
+    enter_texted_code(page, "+13105550110")
     expect(page.get_by_role("heading", name=when)).to_be_visible()
     journey.check(page, "confirmation in pacific time")
     assert Appointment.objects.get().patient.timezone == "America/Los_Angeles"

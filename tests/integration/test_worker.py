@@ -330,6 +330,7 @@ def book_visit(*, hours_ahead: float = 72, sms_consent: bool = True) -> Any:
     if start.hour == 23 and start.minute == 30:
         start -= timedelta(minutes=30)
     return services.book_appointment(
+        possession=True,
         service=service,
         start=start,
         patient=PatientDetails(

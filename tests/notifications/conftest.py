@@ -60,6 +60,7 @@ def book(
     from scheduling.booking import services
 
     return services.book_appointment(
+        possession=True,
         service=service or make_service(),
         start=start,
         patient=PatientDetails(

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from common.events import Actor
-from notifications.models import Notification
 from notifications import text
+from notifications.models import Notification
 from scheduling.booking import messages, services
 from scheduling.booking.replies import handle_reply
 from scheduling.models import ProviderKind

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from rest_framework.test import APIClient
 
 from scheduling.models import Service
-from tests.factories import ProviderFactory, ServiceFactory
+from tests.factories import ProviderFactory, ServiceFactory, proof_of
 
 NY = ZoneInfo("America/New_York")
 # A Monday noon UTC; the test visits fall on Wednesday 4 March 2026 (EST, before the DST change).
@@ -43,6 +43,10 @@ def payload(service: Service, start: Any, /, **overrides: Any) -> dict[str, Any]
         "sms_consent": True,
     }
     body.update(overrides)
+    if "verification" not in body:  # the code step done for this phone, as the page does it
+        body["verification"] = proof_of(patient["phone"])
+    elif body["verification"] is None:
+        del body["verification"]
     return body
 
 

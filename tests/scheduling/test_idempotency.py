@@ -49,8 +49,9 @@ def test_an_overlong_key_is_400(client, service, clock):
 
 
 def test_a_replay_answers_the_first_response_and_creates_nothing(client, service, clock):
-    first = post(client, payload(service, WED_10))
-    again = post(client, payload(service, WED_10))
+    body = payload(service, WED_10)
+    first = post(client, body)
+    again = post(client, body)
     assert again.status_code == first.status_code == 201
     assert again.json() == first.json()
     assert again["Idempotent-Replayed"] == "true"

@@ -9,7 +9,7 @@ import pytest
 import time_machine
 
 from scheduling.models import Appointment, AppointmentStatus, Patient, TimeOff
-from tests.factories import PatientFactory, ServiceFactory
+from tests.factories import PatientFactory, ServiceFactory, prove_in_session
 from tests.scheduling.pages_helpers import (
     NOW,
     NY,
@@ -32,6 +32,13 @@ def clock():
 @pytest.fixture
 def service():
     return make_service()
+
+
+@pytest.fixture
+def client(client):
+    """A browser that has done the code step for the form's phone (see test_pages_verification)."""
+    prove_in_session(client, "+12125550142")
+    return client
 
 
 def page(client, service_, /, **params):
@@ -243,7 +250,9 @@ def test_another_browser_reusing_the_form_value_gets_no_one_elses_booking(client
 
     data = form_data(service, WED_10, attempt="form-1")
     client.post(book_path(service), data)
-    response = Client().post(book_path(service), data, follow=True)
+    other = Client()
+    prove_in_session(other, "+12125550142")
+    response = other.post(book_path(service), data, follow=True)
     assert "Someone else just booked that time" in response.text
 
 

@@ -1,0 +1,68 @@
+"""The code step of the booking form: phone -> texted code -> booked, without JavaScript.
+
+A browser session keeps the proof for the numbers it has verified (the token, stored
+server-side), so a second booking within the proof's life needs no second code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.http import HttpRequest
+
+from common.errors import DomainError
+from common.limits import client_address
+from notifications import verification
+
+PROOFS_KEY = "bw_phone_proofs"
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label="6-digit code",
+        max_length=12,
+        error_messages={"required": "Enter the 6-digit code from the text."},
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "numeric",
+                "pattern": "[0-9]*",
+                "maxlength": "6",
+            }
+        ),
+    )
+    verification = forms.CharField(widget=forms.HiddenInput, max_length=40)
+
+
+def session_proves(request: HttpRequest, phone: str) -> bool:
+    """Whether this browser proved possession of `phone` recently."""
+    token = request.session.get(PROOFS_KEY, {}).get(phone)
+    return verification.proves(token, phone)
+
+
+def start(request: HttpRequest, phone: str) -> str:
+    """Text a code to `phone`; the verification id the code step posts back."""
+    return str(verification.start_verification(phone=phone, client=client_address(request)).id)
+
+
+def check(request: HttpRequest, phone: str, form: CodeForm) -> bool:
+    """Check the posted code; on success remember the proof in the session."""
+    if not form.is_valid():
+        return False
+    try:
+        token = verification.check_code(
+            verification_id=form.cleaned_data["verification"],
+            code=form.cleaned_data["code"],
+            client=client_address(request),
+        )
+    except DomainError as error:
+        form.add_error("code", error.detail)
+        return False
+    if verification.verified_phone(token) != phone:
+        form.add_error("code", "That code was sent to another number.")
+        return False
+    proofs: dict[str, Any] = dict(request.session.get(PROOFS_KEY, {}))
+    proofs[phone] = token
+    request.session[PROOFS_KEY] = dict(list(proofs.items())[-5:])
+    return True
