@@ -4,12 +4,16 @@ shares one count). A read-modify-write counter admits a burst many times over it
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import time
+from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
+from django.http import HttpResponse
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
@@ -67,3 +71,27 @@ def client_address(request: Any) -> str:
     if api_settings.NUM_PROXIES:
         return str(BaseThrottle().get_ident(request))
     return str(request.META.get("REMOTE_ADDR") or "")
+
+
+def limit_posts(scope: str, setting: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Wrap a form view so each address may POST at most settings.<setting> times (429 page)."""
+
+    def wrap(view: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(view)
+        def limited(request: Any, *args: Any, **kwargs: Any) -> Any:
+            rate = getattr(settings, setting, None)
+            if request.method == "POST" and rate:
+                wait = hit(scope, client_address(request), rate)
+                if wait is not None:
+                    response = HttpResponse(
+                        "Too many attempts. Please wait a few minutes and try again.",
+                        status=429,
+                        content_type="text/plain; charset=utf-8",
+                    )
+                    response["Retry-After"] = str(int(wait))
+                    return response
+            return view(request, *args, **kwargs)
+
+        return limited
+
+    return wrap

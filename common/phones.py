@@ -21,6 +21,12 @@ def to_e164(raw: object, *, region: str | None = None) -> str | None:
     return number.as_e164 if number.is_valid() else None
 
 
+def is_textable(phone: str) -> bool:
+    """Whether texts may go to this E.164 number (settings.SMS_ALLOWED_COUNTRY_CODES): other
+    countries are refused up front, which stops SMS-pumping fraud through our forms."""
+    return any(phone.startswith(f"+{code}") for code in settings.SMS_ALLOWED_COUNTRY_CODES)
+
+
 def phone_key(value: str) -> str:
     """Digits and the leading plus: how an E.164 number is stored and compared."""
     return re.sub(r"[^\d+]", "", value or "")

@@ -234,6 +234,11 @@ REFERRAL_DEADLINE_HOURS = {
     "routine": env_int("REFERRAL_DEADLINE_ROUTINE_HOURS", 14 * 24),
 }
 BOOKING_RATE_LIMIT = env_str("BOOKING_RATE_LIMIT", "30/min")
+# Bookings one address may make with one provider (slot exhaustion by a single client).
+BOOKING_PER_PROVIDER_RATE_LIMIT = env_str("BOOKING_PER_PROVIDER_RATE_LIMIT", "4/day")
+# Sign-in and password-reset POSTs per address (login, admin login, password reset).
+LOGIN_RATE_LIMIT = env_str("LOGIN_RATE_LIMIT", "10/min")
+PASSWORD_RESET_RATE_LIMIT = env_str("PASSWORD_RESET_RATE_LIMIT", "5/hour")
 
 # django-q2: ORM broker by default, Redis with REDIS_URL. Its defaults retry forever and
 # rerun tasks whose timeout exceeds retry, so: timeout < retry, few attempts.

@@ -1,13 +1,29 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from common.limits import limit_posts
 from common.views import healthz
 
 urlpatterns = [
     path("healthz/", healthz, name="healthz"),
+    # Sign-in and password reset forms are limited per address before Django's own views.
+    path("admin/login/", limit_posts("login", "LOGIN_RATE_LIMIT")(admin.site.login)),
+    path(
+        "accounts/login/",
+        limit_posts("login", "LOGIN_RATE_LIMIT")(auth_views.LoginView.as_view()),
+        name="login",
+    ),
+    path(
+        "accounts/password_reset/",
+        limit_posts("password-reset", "PASSWORD_RESET_RATE_LIMIT")(
+            auth_views.PasswordResetView.as_view()
+        ),
+        name="password_reset",
+    ),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -21,7 +21,7 @@ from django.utils.crypto import salted_hmac
 
 from common import limits
 from common.errors import DomainError
-from common.phones import to_e164
+from common.phones import is_textable, to_e164
 from common.tokens import hash_token
 from notifications.models import Channel, PhoneVerification
 from notifications.recording import enqueue
@@ -46,8 +46,7 @@ def sms_phone(raw: object) -> str:
             "Enter a valid mobile number, e.g. +1 212 555 0100.",
             fields={"phone": ["Not a valid phone number."]},
         )
-    allowed = tuple(settings.SMS_ALLOWED_COUNTRY_CODES)
-    if not any(phone.startswith(f"+{code}") for code in allowed):
+    if not is_textable(phone):
         raise DomainError(
             "phone_not_supported",
             "We can only text numbers in the countries this service serves.",

@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from common.phones import to_e164
+from common.phones import is_textable, to_e164
 from common.states import is_state
 from common.timezones import is_timezone
 from referrals.links import referral_url
@@ -19,6 +19,8 @@ def normalize_phone(value: str) -> str:
     phone = to_e164(value)
     if phone is None:
         raise serializers.ValidationError("Enter a valid phone number.")
+    if not is_textable(phone):
+        raise serializers.ValidationError("We can only text numbers in the countries we serve.")
     return phone
 
 

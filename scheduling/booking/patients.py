@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from common.errors import DomainError
 from common.events import signed_in
-from common.phones import to_e164
+from common.phones import is_textable, to_e164
 from common.states import is_state
 from common.timezones import is_timezone
 from scheduling.models import Patient, PatientEvent
@@ -37,6 +37,12 @@ def normalize_phone(raw: str, *, region: str | None = None) -> str:
     phone = to_e164(raw, region=region)
     if phone is None:
         raise error
+    if not is_textable(phone):
+        raise DomainError(
+            "phone_not_supported",
+            "We can only text numbers in the countries this service serves.",
+            fields={"patient": {"phone": ["This country is not supported."]}},
+        )
     return phone
 
 

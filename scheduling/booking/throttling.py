@@ -23,6 +23,13 @@ def enforce_booking_rate(request: Any) -> None:
     limits.enforce(SCOPE, limits.client_address(request), booking_rate())
 
 
+def enforce_provider_cap(request: Any, provider: str) -> None:
+    """429 once this address has booked this provider BOOKING_PER_PROVIDER_RATE_LIMIT times:
+    one client cannot empty a provider's intake slots, whatever phones it proves."""
+    rate = getattr(settings, "BOOKING_PER_PROVIDER_RATE_LIMIT", None) or None
+    limits.enforce(f"{SCOPE}:{provider}", limits.client_address(request), rate)
+
+
 class BookingRateThrottle(BaseThrottle):
     """429 `rate_limited` with Retry-After once an address books too often."""
 

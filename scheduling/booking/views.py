@@ -30,7 +30,7 @@ from scheduling.booking.serializers import (
     BookingInputSerializer,
     appointment_body,
 )
-from scheduling.booking.throttling import BookingRateThrottle
+from scheduling.booking.throttling import BookingRateThrottle, enforce_provider_cap
 from scheduling.models import Appointment
 
 BOOKING_SCOPE = "appointments.book"
@@ -112,13 +112,17 @@ class AppointmentCreateView(APIView):
                 state=values["patient"]["state"],
             )
             details = serializer.patient_details()
+            possession = actor != Actor.PATIENT or verification.proves(
+                values["verification"], details.phone
+            )
+            if actor == Actor.PATIENT and (possession or values["referral_token"]):
+                enforce_provider_cap(request, service.provider.slug)
             appointment = services.book_appointment(
                 service=service,
                 start=values["start"],
                 patient=details,
                 sms_consent=values["sms_consent"],
-                possession=actor != Actor.PATIENT
-                or verification.proves(values["verification"], details.phone),
+                possession=possession,
                 referral_token=values["referral_token"] or None,
                 actor=actor,
                 actor_user=actor_user,

@@ -20,7 +20,7 @@ from common.formatting import format_when
 from common.states import STATES
 from scheduling.booking import links, services
 from scheduling.booking.patients import PatientDetails
-from scheduling.booking.throttling import enforce_booking_rate
+from scheduling.booking.throttling import enforce_booking_rate, enforce_provider_cap
 from scheduling.models import Provider, Service
 from scheduling.web import verify
 from scheduling.web.forms import BookForm, StateForm, parse_start
@@ -182,6 +182,9 @@ def book(request: HttpRequest, slug: str, *, flow: BookingFlow | None = None) ->
                     code_form = verify.CodeForm(request.POST)
                     if not verify.check(request, phone, code_form):
                         return _code_step(request, page, code_form, status=400)
+                possession = verify.session_proves(request, phone)
+                if possession or flow.book_kwargs.get("referral_token"):
+                    enforce_provider_cap(request, provider.slug)
                 appointment = services.book_appointment(
                     service=service,
                     start=form.cleaned_data["start"],
@@ -193,7 +196,7 @@ def book(request: HttpRequest, slug: str, *, flow: BookingFlow | None = None) ->
                         state=form.cleaned_data["state"],
                     ),
                     sms_consent=form.cleaned_data["sms_consent"],
-                    possession=verify.session_proves(request, phone),
+                    possession=possession,
                     **flow.book_kwargs,
                 )
             except DomainError as error:

@@ -132,3 +132,28 @@ def test_a_proof_older_than_its_life_no_longer_books(settings):
     with time_machine.travel(NOW + timedelta(minutes=settings.VERIFICATION_TOKEN_MINUTES + 1)):
         response = APIClient().post(BOOK_URL, body, format="json")
     assert shape(response)[:2] == (400, "verification_required")
+
+
+def test_a_number_in_a_country_texts_may_not_go_to_is_phone_not_supported():
+    body = payload(make_service(), WED_10, patient={"phone": "+44 20 7946 0958"})
+    response = APIClient().post(BOOK_URL, body, format="json")
+    assert shape(response)[:2] == (400, "phone_not_supported")
+    assert not Appointment.objects.exists()
+
+
+def test_one_address_cannot_empty_a_providers_slots_with_many_proven_phones(settings):
+    settings.BOOKING_PER_PROVIDER_RATE_LIMIT = "2/day"
+    service = make_service()
+    starts = [WED_10, WED_11, WED_10 + timedelta(hours=4)]
+    answers = [
+        APIClient()
+        .post(
+            BOOK_URL,
+            payload(service, start, patient={"phone": f"+1212555{n:04d}"}),
+            format="json",
+        )
+        .status_code
+        for n, start in enumerate(starts)
+    ]
+    assert answers == [201, 201, 429]
+    assert Appointment.objects.count() == 2
