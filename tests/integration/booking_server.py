@@ -24,7 +24,7 @@ PYTHON = sys.executable
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 
 
-def server_env(database_url: str) -> dict[str, str]:
+def server_env(database_url: str, extra: dict[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         DATABASE_URL=database_url,
@@ -37,6 +37,7 @@ def server_env(database_url: str) -> dict[str, str]:
         PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     )
     env.pop("REDIS_URL", None)
+    env.update(extra or {})
     return env
 
 
@@ -60,7 +61,14 @@ def run_django(database_url: str, code: str, timeout: float = 240) -> str:
 
 
 class Server:
-    def __init__(self, database_url: str, *, workers: int = 3, threads: int = 4) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        workers: int = 3,
+        threads: int = 4,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.database_url = database_url
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -89,7 +97,7 @@ class Server:
                 "warning",
             ],
             cwd=ROOT,
-            env=server_env(database_url),
+            env=server_env(database_url, env),
             pass_fds=(fd,),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
