@@ -210,3 +210,15 @@ def test_a_callback_settles_a_message_whose_outcome_was_unknown(client):
     row.refresh_from_db()
     assert row.status == S.SENT
     assert row.provider_message_id == "SMnew"
+
+
+@pytest.mark.parametrize("path", ["/webhooks/twilio/status/", "/webhooks/twilio/sms/"])
+def test_a_deeply_nested_json_body_to_a_webhook_is_refused_not_a_500(client, path):
+    body = "[" * 100_000 + "]" * 100_000
+    signature = RequestValidator(TOKEN).compute_signature(BASE + path, {})
+
+    response = client.post(
+        path, body, content_type="application/json", HTTP_X_TWILIO_SIGNATURE=signature
+    )
+
+    assert response.status_code == 400
