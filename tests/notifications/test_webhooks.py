@@ -122,6 +122,14 @@ def test_an_unknown_number_gets_an_answer_that_reveals_nothing(client):
     assert "could not find an upcoming appointment" in body
 
 
+def test_a_signed_text_holding_a_nul_is_refused_and_stores_nothing(client):
+    response = inbound(client, "STOP\x00")
+
+    assert response.status_code == 400
+    assert not InboundMessage.objects.exists()
+    assert not SmsOptOut.objects.exists()
+
+
 def test_a_status_callback_marks_the_message_delivered(client):
     row = Notification.objects.create(
         channel="sms",
