@@ -5,16 +5,22 @@ filter, a path the admin looks up, a session cookie (cookie parsing turns a quot
 `\\000` into NUL), an Authorization token. No input of ours needs one. Under /api/ the
 answer is the API's error envelope; elsewhere Django's 400 page. A path with a NUL
 names nothing: 404.
+
+Reading the parameters here also reads a form body; under /api/ a body Django refuses
+(too large, too many fields) is answered in the envelope too, 413 request_too_large when
+too large, instead of Django's HTML 400.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.core.exceptions import BadRequest
+from django.core.exceptions import BadRequest, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, HttpResponseNotFound, JsonResponse
+from django.http.multipartparser import MultiPartParserError
+from rest_framework.exceptions import APIException
 
-from common.api import error_body
+from common.api import api_error_body, as_api_exception, error_body
 
 API_PREFIX = "/api/"
 NUL = "\x00"
@@ -49,7 +55,13 @@ class RefuseNulMiddleware:
             if is_api(request):
                 return JsonResponse(error_body("not_found", "Not found."), status=404)
             return HttpResponseNotFound()
-        name = _holding_nul(request)
+        try:
+            name = _holding_nul(request)
+        except (SuspiciousOperation, MultiPartParserError) as exc:
+            refusal = as_api_exception(exc)
+            if not is_api(request) or not isinstance(refusal, APIException):
+                raise
+            return JsonResponse(api_error_body(refusal), status=refusal.status_code)
         if name is not None:
             if not is_api(request):
                 raise BadRequest(f"{name!r} holds a NUL character")
