@@ -6,7 +6,17 @@ from typing import Any
 
 from django.conf import settings
 from rest_framework.settings import api_settings
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
+
+
+def client_address(request: Any) -> str:
+    """The address a request comes from (the throttle counts per address; Idempotency-Keys
+    are scoped to it)."""
+    # DRF trusts X-Forwarded-For unless NUM_PROXIES is set, which would let any client
+    # pick its own address; trust it only when the proxies are declared.
+    if api_settings.NUM_PROXIES:
+        return str(BaseThrottle().get_ident(request))
+    return str(request.META.get("REMOTE_ADDR") or "")
 
 
 class BookingRateThrottle(SimpleRateThrottle):
@@ -19,11 +29,7 @@ class BookingRateThrottle(SimpleRateThrottle):
         return getattr(settings, "BOOKING_RATE_LIMIT", None) or None
 
     def get_ident(self, request: Any) -> str:
-        # DRF trusts X-Forwarded-For unless NUM_PROXIES is set, which would let any client
-        # pick its own address; trust it only when the proxies are declared.
-        if api_settings.NUM_PROXIES:
-            return str(super().get_ident(request))
-        return str(request.META.get("REMOTE_ADDR") or "")
+        return client_address(request)
 
     def get_cache_key(self, request: Any, view: Any) -> str:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
