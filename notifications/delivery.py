@@ -358,6 +358,28 @@ def sweep(*, now: datetime | None = None, limit: int | None = None) -> int:
     return len(ids)
 
 
+# A callback only moves a row forward: once delivered, failed or undeliverable (or
+# suppressed, never sent) a late or replayed callback changes nothing, and so cannot
+# undo "delivered" or opt a number out a second time after it said START.
+_FINAL_STATUSES = frozenset({S.DELIVERED, S.FAILED, S.UNDELIVERABLE, S.SUPPRESSED})
+
+
+def _reached_since(notification: Notification) -> bool:
+    """Whether a later text to the same number was delivered: then a carrier's "opted
+    out" about this one is stale, since the number evidently takes texts again."""
+    since = notification.sent_at or notification.created_at
+    return (
+        Notification.objects.filter(
+            channel=Channel.SMS,
+            recipient=notification.recipient,
+            status=S.DELIVERED,
+            sent_at__gt=since,
+        )
+        .exclude(pk=notification.pk)
+        .exists()
+    )
+
+
 @transaction.atomic
 def handle_status(
     *, notification_id: int | None, message_sid: str, message_status: str, error_code: str = ""
@@ -373,11 +395,13 @@ def handle_status(
         return None
     if notification.provider_message_id and notification.provider_message_id != message_sid:
         return notification  # a callback for some other message: ignore it
+    if notification.status in _FINAL_STATUSES:
+        return notification
     notification.provider_message_id = message_sid
     error_code = (error_code or "").strip()
     status = (message_status or "").lower()
     if status in ("undelivered", "failed"):
-        if error_code == OPTED_OUT_CODE:
+        if error_code == OPTED_OUT_CODE and not _reached_since(notification):
             opt_out(phone=notification.recipient, source=f"carrier {error_code}")
         notification.status = S.UNDELIVERABLE if error_code in UNDELIVERABLE_CODES else S.FAILED
         notification.error_code = error_code

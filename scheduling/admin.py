@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django import forms
@@ -15,6 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
 from common.errors import DomainError
+from common.parsers import parse_json
 from common.states import STATES
 from scheduling.directory import WEEKDAYS, DirectoryInvalid, import_directory
 from scheduling.models import (
@@ -116,8 +116,8 @@ class DirectoryUploadForm(forms.Form):
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
         try:
-            return json.loads(upload.read().decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            return parse_json(upload.read().decode("utf-8"))
+        except ValueError as exc:  # not UTF-8, not JSON, or nested too deep
             raise ValidationError(f"This is not a JSON file: {exc}") from exc
 
 
@@ -365,7 +365,7 @@ class AppointmentAdmin(admin.ModelAdmin):
 @admin.register(IdempotencyKey)
 class IdempotencyKeyAdmin(admin.ModelAdmin):
     list_display = ["scope", "key", "response_status", "created_at"]
-    list_filter = ["scope", "response_status"]
+    list_filter = ["response_status"]  # scopes are per client: too many to list
     search_fields = ["key"]
     date_hierarchy = "created_at"
     readonly_fields = [

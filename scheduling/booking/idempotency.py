@@ -1,5 +1,8 @@
 """Idempotency-Key for POSTs: the same key and body replay the first answer; nothing is redone.
 
+A key belongs to the client that made it (`client_scope`): the answer holds a private
+manage link, so another client sending the same key and body is a fresh request.
+
 The key row is inserted in the same transaction as the work and updated with the answer
 before commit, so a concurrent request with the same key waits on the unique index
 (PostgreSQL) or the write lock (SQLite IMMEDIATE) and then finds the finished answer.
@@ -17,6 +20,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from common.api import error_body
 from common.errors import DomainError
@@ -36,6 +40,13 @@ def fingerprint(data: Any) -> str:
     """SHA-256 of the request body in canonical JSON (key order and spacing do not matter)."""
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def client_scope(scope: str, *, client: str) -> str:
+    """`scope` narrowed to one client (a user, or an address), kept only as a keyed hash so
+    the table holds no addresses; it adds 33 characters to `scope` (a 64-character column)."""
+    digest = salted_hmac("bridgeway.idempotency", client, algorithm="sha256").hexdigest()
+    return f"{scope}:{digest[:32]}"
 
 
 def clean_key(raw: object) -> str | None:

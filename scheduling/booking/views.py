@@ -18,10 +18,11 @@ from rest_framework.views import APIView
 
 from common.errors import DomainError
 from common.events import Actor
+from common.limits import client_address
 from notifications import verification
 from scheduling.booking import links, selectors, services
 from scheduling.booking.access import Access, resolve_access
-from scheduling.booking.idempotency import clean_key, fingerprint, run_idempotent
+from scheduling.booking.idempotency import clean_key, client_scope, fingerprint, run_idempotent
 from scheduling.booking.patients import validate_details
 from scheduling.booking.serializers import (
     AppointmentAttendanceInputSerializer,
@@ -69,6 +70,13 @@ def _request_actor(request: Request) -> tuple[str, Any]:
     if user.is_authenticated and getattr(user, "provider", None) is not None:
         return Actor.PROVIDER, user
     return Actor.PATIENT, None
+
+
+def _caller(request: Request) -> str:
+    """Whose Idempotency-Key this is: the signed-in user, else the client's address."""
+    if request.user.is_authenticated:
+        return f"user:{request.user.pk}"
+    return f"address:{client_address(request)}"
 
 
 def _stored(body: Any) -> Any:
@@ -135,7 +143,7 @@ class AppointmentCreateView(APIView):
                 status, body = work()
                 return Response(body, status=status)
             status, body, replayed = run_idempotent(
-                scope=BOOKING_SCOPE,
+                scope=client_scope(BOOKING_SCOPE, client=_caller(request)),
                 key=key,
                 request_hash=fingerprint(data),
                 work=work,

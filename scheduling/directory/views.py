@@ -10,12 +10,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import authentication, generics, permissions
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.errors import DomainError
+from common.parsers import BoundedJSONParser
 from scheduling.availability import selectors as availability
 from scheduling.availability.slots import renderer
 from scheduling.directory import import_directory, selectors
@@ -127,7 +127,7 @@ class DirectoryImportView(APIView):
         authentication.SessionAuthentication,
     ]
     permission_classes = [permissions.IsAdminUser]
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
 
     @extend_schema(
         summary="Import the provider directory (all or nothing)",

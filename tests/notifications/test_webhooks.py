@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
+from django.utils import timezone
 from twilio.request_validator import RequestValidator
 
 from notifications.models import InboundMessage, Notification, NotificationStatus, SmsOptOut
@@ -122,6 +124,14 @@ def test_an_unknown_number_gets_an_answer_that_reveals_nothing(client):
     assert "could not find an upcoming appointment" in body
 
 
+def test_a_signed_text_holding_a_nul_is_refused_and_stores_nothing(client):
+    response = inbound(client, "STOP\x00")
+
+    assert response.status_code == 400
+    assert not InboundMessage.objects.exists()
+    assert not SmsOptOut.objects.exists()
+
+
 def test_a_status_callback_marks_the_message_delivered(client):
     row = Notification.objects.create(
         channel="sms",
@@ -195,6 +205,81 @@ def test_a_late_sent_callback_does_not_undo_delivered(client):
     assert row.status == S.DELIVERED
 
 
+def status_row(status=S.SENT, *, sid="SMabc", sent_at=None, dedupe_key="k"):
+    return Notification.objects.create(
+        channel="sms",
+        recipient=PHONE,
+        template="t",
+        body="b",
+        dedupe_key=dedupe_key,
+        status=status,
+        provider_message_id=sid,
+        sent_at=sent_at,
+    )
+
+
+def undelivered_21610(client, row):
+    params = {"MessageSid": row.provider_message_id, "MessageStatus": "undelivered"}
+    return post(
+        client, "/webhooks/twilio/status/", {**params, "ErrorCode": "21610"}, query=f"n={row.pk}"
+    )
+
+
+def test_a_replayed_21610_callback_leaves_a_delivered_message_delivered_and_opts_nobody_out(
+    client,
+):
+    row = status_row(S.DELIVERED)
+
+    assert undelivered_21610(client, row).status_code == 204
+
+    row.refresh_from_db()
+    assert row.status == S.DELIVERED
+    assert row.error_code == ""
+    assert not SmsOptOut.objects.exists()
+
+
+def test_a_late_failed_callback_does_not_undo_delivered(client):
+    row = status_row(S.DELIVERED)
+    params = {"MessageSid": "SMabc", "MessageStatus": "failed", "ErrorCode": "30008"}
+
+    post(client, "/webhooks/twilio/status/", params, query=f"n={row.pk}")
+
+    row.refresh_from_db()
+    assert row.status == S.DELIVERED
+
+
+def test_a_replayed_21610_does_not_opt_out_again_a_number_that_opted_back_in(client):
+    row = status_row(S.SENT)
+    undelivered_21610(client, row)
+    SmsOptOut.objects.all().delete()  # the patient texted START
+
+    undelivered_21610(client, row)
+
+    row.refresh_from_db()
+    assert row.status == S.UNDELIVERABLE
+    assert not SmsOptOut.objects.exists()
+
+
+def test_a_stale_21610_does_not_opt_out_a_number_a_later_message_reached(client):
+    row = status_row(S.SENT, sent_at=timezone.now() - timedelta(hours=2))
+    status_row(S.DELIVERED, sid="SMlater", sent_at=timezone.now(), dedupe_key="later")
+
+    undelivered_21610(client, row)
+
+    row.refresh_from_db()
+    assert row.status == S.UNDELIVERABLE
+    assert not SmsOptOut.objects.exists()
+
+
+def test_a_21610_opts_out_a_number_whose_delivered_messages_are_all_older(client):
+    status_row(S.DELIVERED, sid="SMearlier", sent_at=timezone.now() - timedelta(days=1))
+    row = status_row(S.SENT, sent_at=timezone.now(), dedupe_key="now")
+
+    undelivered_21610(client, row)
+
+    assert SmsOptOut.objects.filter(phone=PHONE).exists()
+
+
 def test_a_callback_settles_a_message_whose_outcome_was_unknown(client):
     row = Notification.objects.create(
         channel="sms", recipient=PHONE, template="t", body="b", dedupe_key="k", status=S.SENDING
@@ -210,3 +295,15 @@ def test_a_callback_settles_a_message_whose_outcome_was_unknown(client):
     row.refresh_from_db()
     assert row.status == S.SENT
     assert row.provider_message_id == "SMnew"
+
+
+@pytest.mark.parametrize("path", ["/webhooks/twilio/status/", "/webhooks/twilio/sms/"])
+def test_a_deeply_nested_json_body_to_a_webhook_is_refused_not_a_500(client, path):
+    body = "[" * 100_000 + "]" * 100_000
+    signature = RequestValidator(TOKEN).compute_signature(BASE + path, {})
+
+    response = client.post(
+        path, body, content_type="application/json", HTTP_X_TWILIO_SIGNATURE=signature
+    )
+
+    assert response.status_code == 400

@@ -251,6 +251,12 @@ def test_an_upload_that_is_not_json_is_refused_by_the_form(operator: Client):
     assert b"This is not a JSON file" in page.content
 
 
+def test_a_deeply_nested_upload_is_refused_by_the_form(operator: Client):
+    page = _upload(operator, b"[" * 100_000 + b"]" * 100_000)
+    assert page.status_code == 200
+    assert b"This is not a JSON file" in page.content
+
+
 def test_a_valid_upload_imports_and_returns_to_the_list_with_the_summary(operator: Client):
     import json
 

@@ -9,6 +9,7 @@ import time_machine
 from rest_framework.test import APIClient
 
 from scheduling.models import Appointment, IdempotencyKey
+from tests.factories import UserFactory
 from tests.scheduling.booking_helpers import BOOK_URL, NOW, WED_10, WED_11, make_service, payload
 
 pytestmark = pytest.mark.django_db
@@ -30,8 +31,8 @@ def service():
     return make_service()
 
 
-def post(client, body, key="key-1"):
-    return client.post(BOOK_URL, body, format="json", HTTP_IDEMPOTENCY_KEY=key)
+def post(client, body, key="key-1", **extra):
+    return client.post(BOOK_URL, body, format="json", HTTP_IDEMPOTENCY_KEY=key, **extra)
 
 
 def test_the_same_key_with_a_different_body_is_409_idempotency_key_reused(client, service, clock):
@@ -112,3 +113,47 @@ def test_purging_removes_only_expired_keys(client, service, clock):
     clock.shift(timedelta(hours=2))
     assert purge_expired_keys() == 1
     assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["new"]
+
+
+def test_another_client_with_the_same_key_and_body_does_not_get_the_first_answer(
+    client, service, clock
+):
+    first = post(client, payload(service, WED_10), REMOTE_ADDR="203.0.113.7")
+
+    other = post(client, payload(service, WED_10), REMOTE_ADDR="198.51.100.9")
+
+    assert "Idempotent-Replayed" not in other
+    assert other.status_code == 409  # a fresh request for a slot that is taken
+    assert first.json()["manage_url"].rsplit("/", 1)[-1] not in other.content.decode()
+    assert Appointment.objects.count() == 1
+
+
+def test_another_signed_in_user_at_the_same_address_does_not_get_the_first_answer(service, clock):
+    alex, sam = APIClient(), APIClient()
+    alex.force_authenticate(UserFactory())
+    sam.force_authenticate(UserFactory())
+    post(alex, payload(service, WED_10))
+
+    other = post(sam, payload(service, WED_10))
+
+    assert "Idempotent-Replayed" not in other
+    assert other.status_code == 409
+
+
+def test_a_signed_in_user_gets_the_replay_from_another_address(service, clock):
+    user = APIClient()
+    user.force_authenticate(UserFactory())
+    first = post(user, payload(service, WED_10), REMOTE_ADDR="203.0.113.7")
+
+    again = post(user, payload(service, WED_10), REMOTE_ADDR="198.51.100.9")
+
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+
+
+def test_the_stored_key_does_not_keep_the_client_address(client, service, clock):
+    post(client, payload(service, WED_10), REMOTE_ADDR="203.0.113.7")
+
+    row = IdempotencyKey.objects.get()
+    assert "203.0.113.7" not in row.scope
+    assert "203.0.113.7" not in str(row.response_body)
