@@ -26,7 +26,7 @@ def _locked_by_token(token: str) -> Referral | None:
         return None
     return (
         Referral.objects.select_for_update(of=("self",))
-        .select_related("patient", "provider", "appointment", "created_by")
+        .select_related("provider", "appointment", "created_by")
         .filter(token_hash=hash_token(token))
         .first()
     )
@@ -60,7 +60,7 @@ def appointment_changed(
         return  # a booking without a referral token: no referral can point at it yet
     referral = (
         Referral.objects.select_for_update(of=("self",))
-        .select_related("patient", "provider", "appointment", "created_by")
+        .select_related("provider", "appointment", "created_by")
         .filter(appointment=appointment)
         .first()
     )
@@ -108,6 +108,9 @@ def follow_appointment(
     data = {"appointment": str(appointment.pk)}
     actor = event.actor or Actor.SYSTEM
     if booked:
+        # The person booked through the link texted to the referral's phone: the referral
+        # may join their record now.
+        referral.patient = appointment.patient
         referral.appointment = appointment
         referral.provider = appointment.provider
         referral.transition_to(S.SCHEDULED, kind="scheduled", actor=actor, data=data)

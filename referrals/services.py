@@ -27,7 +27,7 @@ from referrals.models import (
     ReferralStatus,
     Urgency,
 )
-from scheduling.booking.patients import PatientDetails, find_or_create_patient, validate_details
+from scheduling.booking.patients import PatientDetails, validate_details
 from scheduling.models import Provider, Service, Specialty
 
 S = ReferralStatus
@@ -110,13 +110,8 @@ def create_referral(
     referral = Referral(
         organization=coordinator.organization if coordinator is not None else None,
         created_by=created_by if getattr(created_by, "is_authenticated", False) else None,
-        patient=find_or_create_patient(
-            details=person,
-            sms_consent=bool(patient.get("sms_consent")),
-            consent_source="referral",
-            now=now,
-        ),
-        # The person as the coordinator describes them.
+        # The person as the coordinator describes them; no Patient is read, changed or
+        # created until they book through the link (referrals.hooks.follow_appointment).
         patient_name=person.name,
         patient_phone=person.phone,
         patient_email=person.email,

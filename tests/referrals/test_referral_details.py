@@ -45,6 +45,11 @@ def stored_patient(db) -> Patient:
     return PatientFactory(**STORED)
 
 
+def _snapshot(patient: Patient) -> dict[str, object]:
+    patient.refresh_from_db()
+    return {field: getattr(patient, field) for field in (*STORED, "updated_at")}
+
+
 def _create(staff_client, **changes):
     changes = {"patient": SENT, "service": ""} | changes
     response = staff_client.post("/api/referrals/", referral_payload(**changes), format="json")
@@ -70,7 +75,26 @@ def test_a_coordinator_of_another_organization_gets_back_only_what_they_sent(
     assert "private.example.net" not in response.content.decode()
 
 
+def test_creating_a_referral_with_a_stored_patients_phone_leaves_the_patient_unchanged(
+    clock, specialty, stored_patient, staff_client
+):
+    before = _snapshot(stored_patient)
+    _create(staff_client)
+    assert _snapshot(stored_patient) == before
 
+
+def test_creating_a_referral_with_a_stored_patients_phone_attaches_nothing_to_their_record(
+    clock, specialty, stored_patient, staff_client
+):
+    referral = Referral.objects.get(pk=_create(staff_client).json()["id"])
+    assert referral.patient is None
+    assert not stored_patient.referrals.exists()
+    assert Patient.objects.count() == 1
+
+
+def test_creating_a_referral_for_a_new_number_creates_no_patient(clock, specialty, staff_client):
+    _create(staff_client)
+    assert not Patient.objects.exists()
 
 
 def test_the_board_shows_the_referrals_own_name(
