@@ -2,7 +2,7 @@
 
 So the coordinator board and the provider portal's referral inbox have something to show:
 one new, one offered to the demo provider, one booked through its link, one escalated.
-Idempotent: each demo referral is known by its patient's phone and the demo referrer's address,
+Idempotent: each demo referral is known by its person's phone and the demo referrer's address,
 and one that exists is left as it is. Messages the services record for them are deleted in
 the seeding transaction, so the worker never sends them (demo bookings send nothing either).
 """
@@ -77,7 +77,7 @@ def seed_referrals(*, provider: Provider, created_by: Any, now: datetime) -> int
     escalate = False
     for n, plan in enumerate(PLANS):
         phone = _phone(region.area_code, n)
-        if Referral.objects.filter(patient__phone=phone, referrer_email=REFERRER["email"]).exists():
+        if Referral.objects.filter(patient_phone=phone, referrer_email=REFERRER["email"]).exists():
             continue
         # The escalated one came in days ago and nobody acted on it before its deadline.
         at = now - timedelta(days=4) if plan.outcome == "escalated" else now
@@ -121,13 +121,15 @@ def _book(referral: Referral, provider: Provider, now: datetime) -> None:
     )
     if not slots:
         return
-    patient = referral.patient
     book_appointment(
         possession=True,
         service=offer.service,
         start=slots[0][0],
         patient=PatientDetails(
-            name=patient.name, phone=patient.phone, timezone=patient.timezone, state=patient.state
+            name=referral.patient_name,
+            phone=referral.patient_phone,
+            timezone=referral.patient_timezone,
+            state=referral.patient_state,
         ),
         sms_consent=False,
         referral_token=referral_token(referral),

@@ -28,7 +28,7 @@ def escalate_overdue(*, now: datetime | None = None) -> int:
         with transaction.atomic():
             referral = (
                 Referral.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("patient", "created_by", "provider")
+                .select_related("created_by", "provider")
                 .filter(
                     pk=pk,
                     status__in=ESCALATABLE_STATUSES,

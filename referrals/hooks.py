@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from common.errors import DomainError
 from common.events import Actor
+from common.phones import phone_key
 from common.tokens import hash_token
 from referrals import messages
 from referrals.models import Referral, ReferralStatus
@@ -26,7 +27,7 @@ def _locked_by_token(token: str) -> Referral | None:
         return None
     return (
         Referral.objects.select_for_update(of=("self",))
-        .select_related("patient", "provider", "appointment", "created_by")
+        .select_related("provider", "appointment", "created_by")
         .filter(token_hash=hash_token(token))
         .first()
     )
@@ -37,7 +38,7 @@ def check_booking(
 ) -> None:
     """Refuse a booking through a referral link that is unknown, closed or for someone else."""
     check_referred_booking(
-        referral=_locked_by_token(referral_token), provider=provider, service=service
+        referral=_locked_by_token(referral_token), provider=provider, service=service, phone=phone
     )
 
 
@@ -50,7 +51,10 @@ def appointment_changed(
         if referral is None:
             return
         check_referred_booking(
-            referral=referral, provider=appointment.provider, service=appointment.service
+            referral=referral,
+            provider=appointment.provider,
+            service=appointment.service,
+            phone=appointment.patient.phone,
         )
         follow_appointment(
             referral=referral, appointment=appointment, event=event, booked=True
@@ -60,7 +64,7 @@ def appointment_changed(
         return  # a booking without a referral token: no referral can point at it yet
     referral = (
         Referral.objects.select_for_update(of=("self",))
-        .select_related("patient", "provider", "appointment", "created_by")
+        .select_related("provider", "appointment", "created_by")
         .filter(appointment=appointment)
         .first()
     )
@@ -71,11 +75,19 @@ def appointment_changed(
 
 
 def check_referred_booking(
-    *, referral: Referral | None, provider: Provider, service: Service
+    *, referral: Referral | None, provider: Provider, service: Service, phone: str
 ) -> None:
     """Refuse a booking the referral link does not allow."""
     if referral is None or referral.is_closed:
         raise DomainError("invalid_referral_token", "This scheduling link is not valid any more.")
+    if phone_key(phone) != phone_key(referral.patient_phone):
+        # The link proves possession of the number it was sent to, and of no other; booking
+        # for another number would tie the referral to whoever holds that one.
+        raise DomainError(
+            "link_for_another_phone",
+            "This link books for the phone number it was sent to. Use that number.",
+            fields={"patient": {"phone": ["Use the phone number this link was sent to."]}},
+        )
     if referral.status == S.SCHEDULED:
         raise DomainError(
             "referral_already_scheduled",
@@ -108,6 +120,9 @@ def follow_appointment(
     data = {"appointment": str(appointment.pk)}
     actor = event.actor or Actor.SYSTEM
     if booked:
+        # The booking passed check_referred_booking with the referral's phone: the person
+        # holds that number, so the referral may join their record now.
+        referral.patient = appointment.patient
         referral.appointment = appointment
         referral.provider = appointment.provider
         referral.transition_to(S.SCHEDULED, kind="scheduled", actor=actor, data=data)

@@ -39,17 +39,22 @@ def send_patient_link(
     *, referral: Referral, providers: Sequence[Provider], key: str, nudge: bool = False
 ) -> None:
     """The discreet self-scheduling link: SMS with consent, email when we have an address."""
-    patient = referral.patient
     context = {
         "providers": _names(providers),
         "url": referral_url(referral),
-        "first_name": patient.name.split()[0] if patient.name.split() else "",
+        "first_name": referral.patient_first_name,
         "nudge": nudge,
     }
-    if referral.patient_sms_consent and patient.sms_consent and patient.phone:
+    # The referral's own details: the link goes where the coordinator said, never to what a
+    # stored patient with the same number once gave. Once the person has booked through the
+    # link (proving the number is theirs), their own choice about texts counts too; a STOP
+    # is honoured by enqueue either way.
+    person = referral.patient
+    texts_ok = person is None or person.sms_consent
+    if referral.patient_sms_consent and texts_ok and referral.patient_phone:
         enqueue(
             channel=Channel.SMS,
-            recipient=patient.phone,
+            recipient=referral.patient_phone,
             template="referral_nudge" if nudge else "referral_link",
             body=render_sms(
                 f"referrals/messages/patient_{'nudge' if nudge else 'link'}_sms.txt", context
@@ -57,10 +62,10 @@ def send_patient_link(
             dedupe_key=f"referral:{referral.id}:{key}:patient:sms",
             subject_ref=_subject_ref(referral),
         )
-    if patient.email:
+    if referral.patient_email:
         enqueue(
             channel=Channel.EMAIL,
-            recipient=patient.email,
+            recipient=referral.patient_email,
             template="referral_nudge" if nudge else "referral_link",
             subject=render_line("referrals/messages/patient_link_subject.txt", context),
             body=render_text("referrals/messages/patient_link_email.txt", context),
@@ -75,12 +80,12 @@ def tell_referrer(*, referral: Referral, what: str, key: str) -> None:
     provider = appointment.provider if appointment is not None else referral.provider
     context = {
         "what": what,
-        "initials": referral.patient.initials,
+        "initials": referral.patient_initials,
         "provider": provider.display_name if provider is not None else "",
-        "when": format_when(appointment.start, referral.patient.timezone)
+        "when": format_when(appointment.start, referral.patient_timezone)
         if appointment is not None
         else "",
-        "deadline": format_when(referral.deadline_at, referral.patient.timezone),
+        "deadline": format_when(referral.deadline_at, referral.patient_timezone),
         "referrer_name": referral.referrer_name,
         "ref": ref(referral),
     }
@@ -122,10 +127,10 @@ def tell_coordinator_escalated(*, referral: Referral) -> None:
         return
     last = referral.events.order_by("-at", "-id").first()
     context = {
-        "initials": referral.patient.initials,
+        "initials": referral.patient_initials,
         "ref": ref(referral),
         "urgency": referral.urgency,
-        "deadline": format_when(referral.deadline_at, referral.patient.timezone),
+        "deadline": format_when(referral.deadline_at, referral.patient_timezone),
         "from_status": last.from_status if last is not None else "",
         "referrer_name": referral.referrer_name,
         "referrer_organization": referral.referrer_organization,

@@ -11,6 +11,8 @@ from django.db import models
 from django.utils import timezone
 
 from common.events import AppendOnlyEvent, Stateful, signed_in
+from common.formatting import initials
+from common.states import STATE_CHOICES
 
 
 class Organization(models.Model):
@@ -104,11 +106,24 @@ class Referral(Stateful, models.Model):
         on_delete=models.SET_NULL,
         related_name="referrals_created",
     )
-    patient = models.ForeignKey(
-        "scheduling.Patient", on_delete=models.PROTECT, related_name="referrals"
-    )
+    # What the coordinator entered about the person. Everything about the referral reads
+    # these, never a stored Patient: knowing someone's number must not reveal their record.
+    patient_name = models.CharField(max_length=160)
+    patient_phone = models.CharField(max_length=20, help_text="E.164; the link is sent here")
+    patient_email = models.EmailField(blank=True)
+    patient_timezone = models.CharField(max_length=64)
+    patient_state = models.CharField(max_length=2, choices=STATE_CHOICES)
     # The referrer's consent decides for this referral; Patient.sms_consent is the person's.
     patient_sms_consent = models.BooleanField(default=False)
+    # Set only when the person books through the link with patient_phone (which proves
+    # they hold that number); until then the referral belongs to no patient record.
+    patient = models.ForeignKey(
+        "scheduling.Patient",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="referrals",
+    )
 
     referrer_name = models.CharField(max_length=160)
     referrer_organization = models.CharField(max_length=160, blank=True)
@@ -177,6 +192,15 @@ class Referral(Stateful, models.Model):
 
     def __str__(self) -> str:
         return f"Referral {self.id} ({self.status})"
+
+    @property
+    def patient_initials(self) -> str:
+        return initials(self.patient_name)
+
+    @property
+    def patient_first_name(self) -> str:
+        parts = self.patient_name.split()
+        return parts[0] if parts else ""
 
     @property
     def is_closed(self) -> bool:

@@ -42,7 +42,6 @@ def _referral(token: str) -> Referral:
 
 
 def _flow(token: str, referral: Referral, offers: list[ReferralOffer]) -> BookingFlow:
-    patient = referral.patient
     return BookingFlow(
         provider_url=lambda p: reverse("referral-provider", args=[token, p.slug]),
         book_url=lambda p: reverse("referral-book", args=[token, p.slug]),
@@ -50,11 +49,11 @@ def _flow(token: str, referral: Referral, offers: list[ReferralOffer]) -> Bookin
         back_label="Back to your choices",
         book_kwargs={"referral_token": token, "consent_source": "referral_link"},
         initial={
-            "name": patient.name,
-            "phone": patient.phone,
-            "email": patient.email,
-            "state": patient.state,
-            "sms_consent": referral.patient_sms_consent or patient.sms_consent,
+            "name": referral.patient_name,
+            "phone": referral.patient_phone,
+            "email": referral.patient_email,
+            "state": referral.patient_state,
+            "sms_consent": referral.patient_sms_consent,
         },
         show_when_not_accepting=True,
         only_services=frozenset(o.service_id for o in offers),
@@ -66,7 +65,7 @@ def _flow(token: str, referral: Referral, offers: list[ReferralOffer]) -> Bookin
 def referral_choices(request: HttpRequest, token: str) -> HttpResponse:
     """The providers this referral offers, each with its next opening."""
     referral = _referral(token)
-    zone = visitor_zone(request, state=referral.patient.state)
+    zone = visitor_zone(request, state=referral.patient_state)
     context: dict[str, Any] = {"referral": referral, "zone": zone, "token": token}
     if referral.status == ReferralStatus.SCHEDULED and referral.appointment is not None:
         context["manage_url"] = links.manage_url(referral.appointment)
@@ -115,7 +114,7 @@ def inbox(request: HttpRequest, provider: Provider) -> HttpResponse:
             provider=provider, status__in=(OfferStatus.OPEN, OfferStatus.ACCEPTED)
         )
         .exclude(referral__status__in=(ReferralStatus.CANCELLED, ReferralStatus.COMPLETED))
-        .select_related("referral__patient", "referral__specialty", "service")
+        .select_related("referral__specialty", "service")
         .order_by("-referral__urgency", "created_at")
     )
     context = {

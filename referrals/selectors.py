@@ -27,7 +27,7 @@ def criteria_for(referral: Referral) -> Criteria:
         o.provider_id for o in referral.offers.all() if o.status == OfferStatus.DECLINED
     )
     return Criteria(
-        state=referral.patient.state,
+        state=referral.patient_state,
         specialty=referral.specialty.slug,
         modality=referral.modality,
         insurance=referral.insurance,
@@ -182,7 +182,6 @@ def find_matches(
 
 def referral_queryset() -> QuerySet[Referral]:
     return Referral.objects.select_related(
-        "patient",
         "specialty",
         "provider",
         "preferred_provider",

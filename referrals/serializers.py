@@ -108,19 +108,19 @@ class CancelInput(serializers.Serializer):
 
 def referral_data(referral: Referral, *, staff: bool) -> dict[str, Any]:
     """The referral as its staff or its provider sees it."""
-    patient = referral.patient
     appointment = referral.appointment
     data: dict[str, Any] = {
         "id": str(referral.id),
         "status": referral.status,
         "urgency": referral.urgency,
+        # What the referral was given, never the stored patient's record.
         "patient": {
-            "name": patient.name,
-            "initials": patient.initials,
-            "phone": patient.phone,
-            "email": patient.email,
-            "timezone": patient.timezone,
-            "state": patient.state,
+            "name": referral.patient_name,
+            "initials": referral.patient_initials,
+            "phone": referral.patient_phone,
+            "email": referral.patient_email,
+            "timezone": referral.patient_timezone,
+            "state": referral.patient_state,
             "sms_consent": referral.patient_sms_consent,
         },
         "referrer": {

@@ -27,7 +27,7 @@ from referrals.models import (
     ReferralStatus,
     Urgency,
 )
-from scheduling.booking.patients import PatientDetails, find_or_create_patient
+from scheduling.booking.patients import PatientDetails, validate_details
 from scheduling.models import Provider, Service, Specialty
 
 S = ReferralStatus
@@ -75,7 +75,7 @@ def create_referral(
     preferences: dict[str, Any] | None = None,
     now: datetime | None = None,
 ) -> Referral:
-    """Record a referral (status new) with its deadline, and the person it is for."""
+    """Record a referral (status new) with its deadline, and the person it is for as entered."""
     now = now or timezone.now()
     preferences = preferences or {}
     specialty_row = Specialty.objects.filter(slug=specialty).first()
@@ -96,25 +96,27 @@ def create_referral(
                 f"No provider {preferences['provider']!r}.",
                 fields={"preferences": {"provider": preferences["provider"]}},
             )
+    person = validate_details(
+        PatientDetails(
+            name=patient["name"],
+            phone=patient["phone"],
+            timezone=patient["timezone"],
+            state=patient["state"],
+            email=patient.get("email", ""),
+        )
+    )
     coordinator = getattr(created_by, "coordinator", None)
     hours = settings.REFERRAL_DEADLINE_HOURS[urgency]
     referral = Referral(
         organization=coordinator.organization if coordinator is not None else None,
         created_by=created_by if getattr(created_by, "is_authenticated", False) else None,
-        patient=find_or_create_patient(
-            details=PatientDetails(
-                name=patient["name"],
-                phone=patient["phone"],
-                timezone=patient["timezone"],
-                state=patient["state"],
-                email=patient.get("email", ""),
-            ),
-            sms_consent=bool(patient.get("sms_consent")),
-            actor=Actor.STAFF,
-            actor_user=created_by,
-            consent_source="referral",
-            now=now,
-        ),
+        # The person as the coordinator describes them; no Patient is read, changed or
+        # created until they book through the link (referrals.hooks.follow_appointment).
+        patient_name=person.name,
+        patient_phone=person.phone,
+        patient_email=person.email,
+        patient_timezone=person.timezone,
+        patient_state=person.state,
         patient_sms_consent=bool(patient.get("sms_consent")),
         referrer_name=referrer["name"],
         referrer_organization=referrer.get("organization", ""),

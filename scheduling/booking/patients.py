@@ -78,17 +78,19 @@ def find_or_create_patient(
     consent_source: str,
     actor: str,
     actor_user: Any = None,
+    update_existing: bool = True,
     now: datetime | None = None,
 ) -> Patient:
     """The patient with this phone, created when new; consent changes keep their time and source.
 
     Callers have proved possession of the phone (a texted code or link) or act as staff. An
     existing patient keeps their name and email; the zone and state follow the latest
-    booking, since they say where the person is now. Every change is a PatientEvent with
-    the old and new values.
+    booking, since they say where the person is now, unless `update_existing` is off (a
+    proof weaker than a code). Every change is a PatientEvent with the old and new values.
     """
     details = validate_details(details)
     now = now or timezone.now()
+    existed = not update_existing and Patient.objects.filter(phone=details.phone).exists()
     # Insert-or-ignore then read: two queries whether the patient is new or not, and a
     # concurrent booking by the same new number neither fails nor creates a second row.
     Patient.objects.bulk_create(
@@ -107,6 +109,8 @@ def find_or_create_patient(
         ignore_conflicts=True,
     )
     patient = Patient.objects.get(phone=details.phone)
+    if existed:
+        return patient
     values: dict[str, Any] = {"timezone": details.timezone, "state": details.state}
     if not patient.email and details.email:
         values["email"] = details.email

@@ -211,8 +211,9 @@ def book_appointment(
     """Book `start` of `service` for the patient (found or created by phone).
 
     `possession`: the caller proved it holds the phone (a texted code) or acts as staff or
-    provider; without it, only a referral link texted to that phone lets the booking attach
-    to a patient (else 400 verification_required, the same answer for every number).
+    provider. Without it, a referral link for that phone books too, but leaves an existing
+    patient's stored details as they are (a link can be forwarded; a coordinator sees it);
+    anything else is 400 verification_required, the same answer for every number.
     """
     _require_aware(start)
     now = now or timezone.now()
@@ -252,6 +253,7 @@ def book_appointment(
         consent_source=consent_source,
         actor=actor,
         actor_user=actor_user,
+        update_existing=possession,
         now=now,
     )
 

@@ -89,3 +89,16 @@ def test_a_cancelled_referral_link_says_it_is_not_active(client, offered):
     response = client.get(f"/r/{token}")
     assert response.status_code == 410
     assert "not active any more" in response.text
+
+
+def test_booking_through_the_link_page_with_another_phone_is_refused(client, offered):
+    referral, token, service, other = offered
+    response = client.post(
+        f"/r/{token}/{service.provider.slug}/book/",
+        form_data(service, WED_10, name="Riley Jordan", phone="+12125550142"),
+    )
+    assert response.status_code == 200
+    assert "This link books for the phone number it was sent to." in response.text
+    assert not Appointment.objects.exists()
+    referral.refresh_from_db()
+    assert (referral.status, referral.patient) == (ReferralStatus.OFFERED, None)
