@@ -13,6 +13,15 @@ CHROMIUM = shutil.which("chromium") or (
 )
 
 
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    """pytest-randomly shuffles the order; -q hides its header, so say here how to replay it."""
+    if config.pluginmanager.hasplugin("randomly"):
+        seed = config.getoption("randomly_seed")
+        terminalreporter.write_line(f"test order: -p randomly --randomly-seed={seed}")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     is_postgres = settings.DATABASES["default"]["ENGINE"].startswith(
         "django.db.backends.postgresql"
