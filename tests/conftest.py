@@ -7,10 +7,17 @@ from collections.abc import Iterator
 import pytest
 from django.conf import settings
 from django.test import override_settings
+from hypothesis import settings as hypothesis_settings
 
 CHROMIUM = shutil.which("chromium") or (
     "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None
 )
+
+# CI (which sets CI=true) runs the same examples every time and prints a blob to replay any
+# failure with @reproduce_failure; no deadline, as CI machines are loaded and timing varies.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True, deadline=None)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 
 def pytest_terminal_summary(
