@@ -64,7 +64,7 @@ def _fast_password_hashing() -> Iterator[None]:
 
 
 @pytest.fixture
-def sms_outbox(settings):  # noqa: ANN001 - pytest-django fixture
+def sms_outbox(settings):  # pytest-django fixture
     """Route SMS to the in-memory backend and hand back its outbox."""
     settings.SMS_BACKEND = "notifications.backends.locmem.LocmemBackend"
     from notifications.backends import locmem
@@ -74,7 +74,7 @@ def sms_outbox(settings):  # noqa: ANN001 - pytest-django fixture
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache():  # noqa: ANN202
+def _fresh_cache():
     """Throttle counters (booking rate limit) live in the cache: no test inherits another's."""
     _clear_cache()
     yield

@@ -179,7 +179,7 @@ class FakeTwilio:
             return
         params = {"MessageSid": message["sid"], "MessageStatus": status, "To": message["to"]}
         signature = RequestValidator(self.auth_token).compute_signature(url, params)
-        request = urllib.request.Request(  # noqa: S310 - loopback test server only
+        request = urllib.request.Request(  # loopback test server only
             url,
             data=urlencode(params).encode(),
             headers={"X-Twilio-Signature": signature},
@@ -190,7 +190,7 @@ class FakeTwilio:
                 return
             self._callbacks_in_flight += 1
         try:
-            urllib.request.urlopen(request, timeout=10).close()  # noqa: S310
+            urllib.request.urlopen(request, timeout=10).close()
         except OSError as error:  # no answer, or an HTTPError (any non-2xx answer)
             detail = f"{status!r} callback for {message['sid']} to {url} failed: {error!r}"
             sys.stderr.write(f"fake Twilio: {detail}\n")
@@ -215,7 +215,7 @@ class _Handler(BaseHTTPRequestHandler):
     twilio: FakeTwilio
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         return
 
     def _authorized(self, account: str) -> bool:
@@ -237,7 +237,7 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client died while we held its answer
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         path = urlparse(self.path).path
         match = CREATE.match(path)
         length = int(self.headers.get("Content-Length") or 0)
@@ -259,7 +259,7 @@ class _Handler(BaseHTTPRequestHandler):
             for state in ("sent", "delivered"):
                 self.twilio.post_callback(body, state)
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         parsed = urlparse(self.path)
         query = {k: v[0] for k, v in parse_qs(parsed.query).items()}
         fetch = FETCH.match(parsed.path)
