@@ -57,6 +57,7 @@ class FreeText(vText):
     """
 
     __slots__ = ()
+    encoding: str  # set by vText (its slot), which the type hints do not declare
 
     def to_ical(self) -> bytes:
         escaped = (
