@@ -56,6 +56,7 @@ test: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy .
+	$(VENV)/bin/ruff format --check .
 
 bench: install
 	for script in bench/*.py; do $(PY) $$script || exit 1; done
