@@ -1,14 +1,14 @@
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml requirements.lock README.md ./
 COPY config config
 COPY common common
 COPY scheduling scheduling
 COPY referrals referrals
 COPY notifications notifications
 COPY manage.py ./
-RUN pip install --no-cache-dir . \
+RUN pip install --no-cache-dir -c requirements.lock . \
     && DEBUG=1 python manage.py collectstatic --noinput
 RUN useradd --create-home bridgeway
 USER bridgeway

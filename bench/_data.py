@@ -186,7 +186,7 @@ def _clear() -> None:
     bench.delete()
 
 
-def _bulk_related(rng: random.Random, made: list[Any], specialties, plans, languages) -> None:  # noqa: ANN001
+def _bulk_related(rng: random.Random, made: list[Any], specialties, plans, languages) -> None:
     from scheduling import models as m
 
     licenses, spec_rows, plan_rows, lang_rows, hours = [], [], [], [], []

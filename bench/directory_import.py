@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench._data import setup_django  # noqa: E402
+from bench._data import setup_django
 
 PROVIDERS = int(os.environ.get("BENCH_PROVIDERS", "1000"))
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._data import setup_django  # noqa: E402
+from bench._data import setup_django
 
 SLUG = "feedbench-provider"
 APPOINTMENTS = int(os.environ.get("BENCH_FEED_APPOINTMENTS", "2000"))
@@ -30,7 +30,7 @@ RUNS = int(os.environ.get("BENCH_RUNS", "7"))
 FAST_RUNS = 30
 
 
-def build_provider(count: int):  # noqa: ANN201
+def build_provider(count: int):
     """One provider with `count` one-to-one appointments from 29 days back, none overlapping."""
     from django.db import transaction
 
@@ -110,7 +110,7 @@ def build_provider(count: int):  # noqa: ANN201
     return provider
 
 
-def floor_build(entries: list) -> bytes:  # noqa: ANN001
+def floor_build(entries: list) -> bytes:
     """The same events with icalendar's plain API, from data already in memory."""
     from icalendar import Calendar, Event
 
@@ -136,7 +136,7 @@ def floor_build(entries: list) -> bytes:  # noqa: ANN001
     return cal.to_ical()
 
 
-def count_queries(fn) -> int:  # noqa: ANN001
+def count_queries(fn) -> int:
     """SQL statements run by fn (a wrapper: the request cycle resets connection.queries)."""
     from django.db import connection
 
@@ -146,7 +146,7 @@ def count_queries(fn) -> int:  # noqa: ANN001
     return len(seen)
 
 
-def timed(fn, runs: int) -> tuple[float, float]:  # noqa: ANN001
+def timed(fn, runs: int) -> tuple[float, float]:
     """Median wall time and median CPU time of this process (the machine is shared)."""
     wall, cpu = [], []
     for _ in range(runs):

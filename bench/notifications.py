@@ -253,7 +253,7 @@ def due_query(now: datetime) -> None:
 
 def throughput(
     broker: str, env: dict[str, str], redis_url: str, args: argparse.Namespace, fake
-) -> None:  # noqa: ANN001
+) -> None:
     from django_q.conf import Conf
 
     from notifications.delivery import sweep

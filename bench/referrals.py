@@ -23,7 +23,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._data import build, setup_django  # noqa: E402
+from bench._data import build, setup_django
 
 TARGET_MS = 200.0
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
 from scheduling.booking.views import (
     AppointmentAttendanceView,

@@ -2,13 +2,31 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 
 import pytest
 from django.conf import settings
+from django.test import override_settings
+from hypothesis import settings as hypothesis_settings
 
 CHROMIUM = shutil.which("chromium") or (
     "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None
 )
+
+# CI (which sets CI=true) runs the same examples every time and prints a blob to replay any
+# failure with @reproduce_failure; no deadline, as CI machines are loaded and timing varies.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True, deadline=None)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    """pytest-randomly shuffles the order; -q hides its header, so say here how to replay it."""
+    if config.pluginmanager.hasplugin("randomly"):
+        seed = config.getoption("randomly_seed")
+        terminalreporter.write_line(f"test order: -p randomly --randomly-seed={seed}")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -36,8 +54,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing() -> Iterator[None]:
+    """Tests hash passwords (factories, logins): PBKDF2 costs about half a second a hash, MD5
+    nothing. MD5 goes first, so it hashes; the real hashers stay to verify stored hashes."""
+    fast = ["django.contrib.auth.hashers.MD5PasswordHasher", *settings.PASSWORD_HASHERS]
+    with override_settings(PASSWORD_HASHERS=fast):
+        yield
+
+
 @pytest.fixture
-def sms_outbox(settings):  # noqa: ANN001 - pytest-django fixture
+def sms_outbox(settings):  # pytest-django fixture
     """Route SMS to the in-memory backend and hand back its outbox."""
     settings.SMS_BACKEND = "notifications.backends.locmem.LocmemBackend"
     from notifications.backends import locmem
@@ -47,7 +74,7 @@ def sms_outbox(settings):  # noqa: ANN001 - pytest-django fixture
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache():  # noqa: ANN202
+def _fresh_cache():
     """Throttle counters (booking rate limit) live in the cache: no test inherits another's."""
     _clear_cache()
     yield

@@ -78,14 +78,14 @@ class ProviderFactory(factory.django.DjangoModelFactory):
     offers_phone = True
 
     @factory.post_generation
-    def states(self, create, extracted, **kwargs):  # noqa: ANN001
+    def states(self, create, extracted, **kwargs):
         if not create:
             return
         for state in extracted if extracted is not None else ["NY"]:
             models.ProviderLicense.objects.get_or_create(provider=self, state=state)
 
     @factory.post_generation
-    def hours(self, create, extracted, **kwargs):  # noqa: ANN001
+    def hours(self, create, extracted, **kwargs):
         """hours=[(weekday, "09:00", "17:00"), ...]; default Mon-Fri 09:00-17:00."""
         if not create:
             return

@@ -115,7 +115,7 @@ class TwilioBackend(BaseSmsBackend):
             params["status_callback"] = message.status_callback
         try:
             created = get_client().messages.create(**params)
-        except Exception as exc:  # noqa: BLE001 - classified, or re-raised when unknown
+        except Exception as exc:  # classified, or re-raised when unknown
             raise _as_transport_error(exc) from exc
         return SendResult(message_id=created.sid or "", status=str(created.status or "queued"))
 
@@ -139,6 +139,6 @@ class TwilioBackend(BaseSmsBackend):
             if exc.status == 404:
                 return None
             raise _as_transport_error(exc) from exc
-        except Exception as exc:  # noqa: BLE001 - classified, or re-raised when unknown
+        except Exception as exc:  # classified, or re-raised when unknown
             raise _as_transport_error(exc) from exc
         return None

@@ -49,6 +49,29 @@ _CLINICAL = re.compile(
 )
 
 
+class FreeText(vText):
+    """A TEXT value for anything a person typed (names, a cancellation reason).
+
+    Escaped by RFC 5545 3.3.11 and nothing else. icalendar 7.3's writer first turns a
+    backslash followed by a capital N into a line break (as if the text were already
+    escaped), so a reason such as "C:\\New" reached calendars as "C:" and a new line.
+    """
+
+    __slots__ = ()
+    encoding: str  # set by vText (its slot), which the type hints do not declare
+
+    def to_ical(self) -> bytes:
+        escaped = (
+            self.replace("\\", "\\\\")
+            .replace(";", "\\;")
+            .replace(",", "\\,")
+            .replace("\r\n", "\\n")
+            .replace("\r", "\\n")
+            .replace("\n", "\\n")
+        )
+        return escaped.encode(self.encoding)
+
+
 def is_discreet(text: str) -> bool:
     """True when free text carries none of the words that would reveal addiction care."""
     return not _CLINICAL.search(text)
@@ -167,8 +190,8 @@ def invite_for(appointment: Appointment, *, now: datetime | None = None) -> tupl
     event.add("last-modified", appointment.updated_at)
     event.add("dtstart", appointment.start.astimezone(zone))
     event.add("dtend", appointment.end.astimezone(zone))
-    event.add("summary", invite_summary(appointment.provider))
-    event.add("description", _invite_description(appointment, method))
+    event.add("summary", FreeText(invite_summary(appointment.provider)))
+    event.add("description", FreeText(_invite_description(appointment, method)))
     event.add("status", event_status(appointment.status))
     event.add("location", appointment.video_url)
     event.add("url", appointment.video_url)
@@ -185,12 +208,12 @@ def invite_for(appointment: Appointment, *, now: datetime | None = None) -> tupl
         attendee.params["RSVP"] = "FALSE"
         event.add("attendee", attendee)
     if cancelled and appointment.cancel_reason and is_discreet(appointment.cancel_reason):
-        event.add("comment", appointment.cancel_reason)
+        event.add("comment", FreeText(appointment.cancel_reason))
     if not cancelled:
         alarm = Alarm()
         alarm.add("uid", f"alarm-{appointment_uid(appointment.id)}")
         alarm.add("action", "DISPLAY")
-        alarm.add("description", invite_summary(appointment.provider))
+        alarm.add("description", FreeText(invite_summary(appointment.provider)))
         alarm.add("trigger", -ALARM_BEFORE)
         event.add_component(alarm)
     cal.add_component(event)
@@ -273,8 +296,8 @@ def feed_for(provider: Provider, entries: Iterable[FeedEntry]) -> bytes:
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
-    cal.add("name", feed_name(provider))  # RFC 7986; X-WR-CALNAME for older clients
-    cal.add("x-wr-calname", feed_name(provider))
+    cal.add("name", FreeText(feed_name(provider)))  # RFC 7986; X-WR-CALNAME for older clients
+    cal.add("x-wr-calname", FreeText(feed_name(provider)))
     cal.add("x-wr-timezone", provider.timezone)
     cal.add("refresh-interval", FEED_REFRESH, parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", vDuration(FEED_REFRESH))
@@ -326,7 +349,7 @@ def _fill_feed_event(
     event["SEQUENCE"] = vInt(sequence)
     event["DTSTART"] = vDDDTypes(start.astimezone(UTC))
     event["DTEND"] = vDDDTypes(end.astimezone(UTC))
-    event["SUMMARY"] = vText(summary)
+    event["SUMMARY"] = FreeText(summary)
     event["STATUS"] = _SHARED_TEXT[status]
     event["LOCATION"] = vText(video_url)
     event["URL"] = vUri(video_url)
@@ -373,7 +396,7 @@ def _session_event(
     if status == "CANCELLED":
         summary = f"Cancelled: group session (0 of {capacity} seats)"
     event = Event()
-    event["DESCRIPTION"] = vText(
+    event["DESCRIPTION"] = FreeText(
         f"{len(active)} of {capacity} seats taken."
         + (f"\nParticipants: {', '.join(names)}" if names else "")
     )

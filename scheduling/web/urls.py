@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.urls import path, re_path  # noqa: F401
+from django.urls import path, re_path
 
 from scheduling.calendar.views import provider_feed
 from scheduling.web import booking, find, manage, portal

@@ -7,7 +7,9 @@ GET  /2010-04-01/Accounts/{sid}/Messages.json?To=...  list, newest first
 Programmable: `script` holds what the next creates answer (e.g. 500 then 201, 429, a Twilio
 error code 21610/21211/21614), `delay` slows every answer, `hold()` makes the next create
 record the message and then wait until released (to kill a worker mid-request), and
-`callbacks` posts signed status callbacks to each message's StatusCallback URL.
+`callbacks` posts signed status callbacks to each message's StatusCallback URL. A callback
+that fails (no answer, or not a 2xx) is recorded in `callback_errors` and reported on stderr;
+`check_callbacks()` raises if there was any, so a lost callback fails the test that lost it.
 
 Run alone for the benchmark: python tests/integration/fake_twilio.py --delay 0.15
 """
@@ -19,6 +21,7 @@ import base64
 import itertools
 import json
 import re
+import sys
 import threading
 import time
 import urllib.request
@@ -57,9 +60,13 @@ class FakeTwilio:
     messages: list[dict[str, Any]] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)
     script: list[Answer] = field(default_factory=list)
+    callback_errors: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
+        self._callbacks = threading.Condition()  # guards the two below
+        self._callbacks_in_flight = 0
+        self._stopped = False
         self._ids = itertools.count(1)
         self._hold_armed = False
         self.held = threading.Event()  # set when a held request has been received
@@ -100,11 +107,28 @@ class FakeTwilio:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 
-    def stop(self) -> None:
+    def stop(self, callback_wait: float = 15.0) -> None:
+        """Stop serving, and wait for callbacks already on their way (none start after)."""
         self._release.set()
         if self.server is not None:
             self.server.shutdown()
             self.server.server_close()
+        with self._callbacks:
+            self._stopped = True
+            if not self._callbacks.wait_for(
+                lambda: self._callbacks_in_flight == 0, timeout=callback_wait
+            ):
+                self.callback_errors.append(
+                    f"{self._callbacks_in_flight} callback(s) still unanswered after "
+                    f"{callback_wait}s"
+                )
+
+    def check_callbacks(self) -> None:
+        """Raise if any status callback failed: the app must accept every one of them."""
+        if self.callback_errors:
+            raise AssertionError(
+                "status callbacks failed:\n" + "\n".join(f"  {e}" for e in self.callback_errors)
+            )
 
     # -- behaviour
     def create(self, form: dict[str, str]) -> tuple[int, dict[str, Any], bool]:
@@ -155,16 +179,27 @@ class FakeTwilio:
             return
         params = {"MessageSid": message["sid"], "MessageStatus": status, "To": message["to"]}
         signature = RequestValidator(self.auth_token).compute_signature(url, params)
-        request = urllib.request.Request(  # noqa: S310 - loopback test server only
+        request = urllib.request.Request(  # loopback test server only
             url,
             data=urlencode(params).encode(),
             headers={"X-Twilio-Signature": signature},
             method="POST",
         )
+        with self._callbacks:
+            if self._stopped:
+                return
+            self._callbacks_in_flight += 1
         try:
-            urllib.request.urlopen(request, timeout=10).close()  # noqa: S310
-        except OSError:
-            pass
+            urllib.request.urlopen(request, timeout=10).close()
+        except OSError as error:  # no answer, or an HTTPError (any non-2xx answer)
+            detail = f"{status!r} callback for {message['sid']} to {url} failed: {error!r}"
+            sys.stderr.write(f"fake Twilio: {detail}\n")
+            with self._callbacks:
+                self.callback_errors.append(detail)
+        finally:
+            with self._callbacks:
+                self._callbacks_in_flight -= 1
+                self._callbacks.notify_all()
 
 
 class _Server(ThreadingHTTPServer):
@@ -180,7 +215,7 @@ class _Handler(BaseHTTPRequestHandler):
     twilio: FakeTwilio
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         return
 
     def _authorized(self, account: str) -> bool:
@@ -202,7 +237,7 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client died while we held its answer
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         path = urlparse(self.path).path
         match = CREATE.match(path)
         length = int(self.headers.get("Content-Length") or 0)
@@ -224,7 +259,7 @@ class _Handler(BaseHTTPRequestHandler):
             for state in ("sent", "delivered"):
                 self.twilio.post_callback(body, state)
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         parsed = urlparse(self.path)
         query = {k: v[0] for k, v in parse_qs(parsed.query).items()}
         fetch = FETCH.match(parsed.path)

@@ -19,6 +19,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -111,6 +112,67 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         _pg_admin(f'DROP DATABASE IF EXISTS "{name}"')
 
 
+# What a connection carries besides its settings; connect() resets all of it.
+_CONNECTION_STATE = (
+    "connection",
+    "autocommit",
+    "in_atomic_block",
+    "savepoint_state",
+    "savepoint_ids",
+    "atomic_blocks",
+    "commit_on_exit",
+    "needs_rollback",
+    "rollback_exc",
+    "close_at",
+    "closed_in_transaction",
+    "errors_occurred",
+    "health_check_enabled",
+    "health_check_done",
+    "run_on_commit",
+    "run_commit_hooks_on_set_autocommit_on",
+)
+
+
+def _database_in_use(conn: Any) -> str:
+    with conn.cursor() as cursor:
+        if _is_postgres():
+            cursor.execute("SELECT current_database()")
+            return str(cursor.fetchone()[0])
+        cursor.execute("PRAGMA database_list")
+        return os.path.realpath(next(row[2] for row in cursor.fetchall() if row[1] == "main"))
+
+
+@contextmanager
+def _pointed_at(conn: Any, name: str) -> Iterator[None]:
+    """Point this process's connection at database `name`, then put everything back.
+
+    Closing the connection and renaming the database is not enough: Django ignores close()
+    on an in-memory SQLite test database (closing would destroy it), so after any test that
+    used the database this process kept writing into the test database while the worker
+    read the copy. So the open connection is set aside untouched (never closed: the test
+    database lives in it), a new one is opened on `name`, and afterwards that one is closed
+    and the old one, its settings and its transaction state are restored as they were.
+    """
+    assert not conn.in_atomic_block, "the worker tests cannot run inside a test transaction"
+    saved_settings = dict(conn.settings_dict)  # the very dict of settings.DATABASES: edit in place
+    saved_state = {attr: getattr(conn, attr) for attr in _CONNECTION_STATE}
+    conn.connection = None  # set aside, not closed: the next query connects to `name`
+    conn.settings_dict["NAME"] = name
+    try:
+        wanted = name if _is_postgres() else os.path.realpath(name)
+        in_use = _database_in_use(conn)
+        assert in_use == wanted, f"this process uses {in_use!r}, the worker {wanted!r}"
+        yield
+    finally:
+        try:
+            conn.close()  # the shared database's connection (a file: close() really closes)
+        finally:
+            conn.settings_dict.clear()
+            conn.settings_dict.update(saved_settings)
+            for attr, value in saved_state.items():
+                setattr(conn, attr, value)
+
+
 @pytest.fixture
 def shared_db(
     migrated_template: str, tmp_path: Path, django_db_blocker: Any
@@ -124,17 +186,8 @@ def shared_db(
         name = str(tmp_path / "shared.sqlite3")
         shutil.copy(migrated_template, name)
         url = f"sqlite:///{name}"
-    conn = connections["default"]
-    with django_db_blocker.unblock():
-        saved = dict(conn.settings_dict)
-        conn.close()
-        conn.settings_dict["NAME"] = name
-        try:
-            yield name, url
-        finally:
-            connections.close_all()
-            conn.settings_dict.clear()
-            conn.settings_dict.update(saved)
+    with django_db_blocker.unblock(), _pointed_at(connections["default"], name):
+        yield name, url
     if _is_postgres():
         _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
@@ -143,7 +196,7 @@ def shared_db(
 
 
 class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         return
 
 
@@ -287,7 +340,7 @@ def stack(
         yield running
     finally:
         running.stop_worker()
-        fake.stop()
+        fake.stop()  # waits for callbacks in flight, while the web server still answers
         web.shutdown()
         web.server_close()
         if broker == "redis":
@@ -296,6 +349,7 @@ def stack(
             redis.from_url(os.environ["REDIS_URL"]).delete(cluster)
         # Captured, so shown only when the test fails.
         sys.stderr.write(running.log.read_text(errors="replace")[-4000:])
+    fake.check_callbacks()  # a callback the app refused or never answered fails the test
 
 
 redis_too = pytest.mark.parametrize(
@@ -356,10 +410,16 @@ def row_status(appointment: Any, template: str) -> str:
 
 
 def settled(appointment: Any) -> bool:
-    """Nothing due for this appointment is still waiting or in flight."""
+    """The appointment has messages, and none that is due is still waiting or in flight.
+
+    No rows at all is not settled: it means this process and the worker are not looking at
+    the same database (or nothing was enqueued), which is exactly what a test must catch.
+    """
     from django.utils import timezone
 
-    return not rows(appointment, status__in=["pending", "sending"], send_after__lte=timezone.now())
+    return rows(appointment).exists() and not rows(
+        appointment, status__in=["pending", "sending"], send_after__lte=timezone.now()
+    )
 
 
 # ---------------------------------------------------------------- the tests

@@ -9,7 +9,7 @@ from tests.factories import ProviderFactory, StaffFactory, UserFactory
 PASSWORD = "correct horse battery staple"
 
 
-def _login(user) -> str:  # noqa: ANN001
+def _login(user) -> str:
     client = Client()
     response = client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
     assert response.status_code == 302

@@ -37,7 +37,7 @@ def test_concurrent_sweeps_escalate_each_referral_once(clock, create_referral):
         try:
             barrier.wait(timeout=10)
             counts.append(escalate_overdue(now=later))
-        except BaseException as exc:  # noqa: BLE001 - surfaced by the assertion below
+        except BaseException as exc:  # surfaced by the assertion below
             errors.append(exc)
         finally:
             connection.close()

@@ -217,7 +217,7 @@ def test_the_provider_list_takes_the_same_queries_for_more_rows(operator: Client
 IMPORT_URL = "/admin/scheduling/provider/import/"
 
 
-def _upload(client: Client, content: bytes):  # noqa: ANN202
+def _upload(client: Client, content: bytes):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return client.post(

@@ -230,7 +230,7 @@ def test_a_concurrent_writer_turns_into_a_409_conflict_not_a_500(monkeypatch):
     from common.errors import Conflict
     from scheduling.directory import writer
 
-    def clash(specs):  # noqa: ANN001, ANN202 - stands in for another import racing this one
+    def clash(specs):  # stands in for another import racing this one
         Provider.objects.create(slug="half-written", name="Half", kind="therapist", timezone="UTC")
         raise IntegrityError("duplicate key value violates unique constraint")
 

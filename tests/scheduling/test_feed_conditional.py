@@ -22,13 +22,13 @@ NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)  # a Tuesday
 
 
 @pytest.fixture
-def clock():  # noqa: ANN201
+def clock():
     with time_machine.travel(NOW, tick=False) as traveller:
         yield traveller
 
 
 @pytest.fixture
-def feed(clock):  # noqa: ANN001, ANN201
+def feed(clock):
     """A provider with one appointment next Tuesday at 10:00 New York time, and its feed path."""
     provider = ProviderFactory()
     service = ServiceFactory(provider=provider)
@@ -36,21 +36,21 @@ def feed(clock):  # noqa: ANN001, ANN201
     return provider, service, appointment, f"/calendar/{feed_token(provider=provider)}.ics"
 
 
-def _etag(client, path: str) -> str:  # noqa: ANN001
+def _etag(client, path: str) -> str:
     response = client.get(path)
     assert response.status_code == 200
     parse(response.content)
     return response["ETag"]
 
 
-def test_a_stale_etag_gets_the_full_feed(client, feed) -> None:  # noqa: ANN001
+def test_a_stale_etag_gets_the_full_feed(client, feed) -> None:
     *_, path = feed
     response = client.get(path, HTTP_IF_NONE_MATCH='"not-the-current-one"')
     assert response.status_code == 200
     parse(response.content)
 
 
-def test_the_feed_answers_with_validators_and_private_caching(client, feed) -> None:  # noqa: ANN001
+def test_the_feed_answers_with_validators_and_private_caching(client, feed) -> None:
     *_, path = feed
     response = client.get(path)
     parse(response.content)
@@ -59,7 +59,7 @@ def test_the_feed_answers_with_validators_and_private_caching(client, feed) -> N
     assert response["Cache-Control"].startswith("private")
 
 
-def test_an_unchanged_feed_is_304_on_if_none_match(client, feed) -> None:  # noqa: ANN001
+def test_an_unchanged_feed_is_304_on_if_none_match(client, feed) -> None:
     *_, path = feed
     etag = _etag(client, path)
     response = client.get(path, HTTP_IF_NONE_MATCH=etag)
@@ -69,7 +69,7 @@ def test_an_unchanged_feed_is_304_on_if_none_match(client, feed) -> None:  # noq
     assert response["Cache-Control"].startswith("private")
 
 
-def test_an_unchanged_feed_is_304_on_if_modified_since(client, feed) -> None:  # noqa: ANN001
+def test_an_unchanged_feed_is_304_on_if_modified_since(client, feed) -> None:
     *_, path = feed
     last_modified = client.get(path)["Last-Modified"]
     response = client.get(path, HTTP_IF_MODIFIED_SINCE=last_modified)
@@ -78,7 +78,7 @@ def test_an_unchanged_feed_is_304_on_if_modified_since(client, feed) -> None:  #
 
 def test_the_etag_holds_while_nothing_changes_and_for_other_providers_changes(
     client, feed, clock
-) -> None:  # noqa: ANN001
+) -> None:
     *_, path = feed
     etag = _etag(client, path)
     clock.shift(timedelta(minutes=5))
@@ -91,7 +91,7 @@ def test_the_etag_holds_while_nothing_changes_and_for_other_providers_changes(
     assert _etag(client, path) == etag
 
 
-def test_the_etag_changes_when_an_appointment_is_booked(client, feed, clock) -> None:  # noqa: ANN001
+def test_the_etag_changes_when_an_appointment_is_booked(client, feed, clock) -> None:
     _, service, _, path = feed
     etag = _etag(client, path)
     clock.shift(timedelta(minutes=1))
@@ -99,7 +99,7 @@ def test_the_etag_changes_when_an_appointment_is_booked(client, feed, clock) -> 
     assert _etag(client, path) != etag
 
 
-def test_the_etag_changes_when_an_appointment_is_moved(client, feed, clock) -> None:  # noqa: ANN001
+def test_the_etag_changes_when_an_appointment_is_moved(client, feed, clock) -> None:
     _, _, appointment, path = feed
     etag = _etag(client, path)
     clock.shift(timedelta(minutes=1))
@@ -113,7 +113,7 @@ def test_the_etag_changes_when_an_appointment_is_moved(client, feed, clock) -> N
     assert event.decoded("DTSTART") == datetime(2026, 12, 8, 16, tzinfo=UTC)
 
 
-def test_the_etag_changes_when_an_appointment_is_cancelled(client, feed, clock) -> None:  # noqa: ANN001
+def test_the_etag_changes_when_an_appointment_is_cancelled(client, feed, clock) -> None:
     _, _, appointment, path = feed
     etag = _etag(client, path)
     clock.shift(timedelta(minutes=1))
@@ -124,14 +124,14 @@ def test_the_etag_changes_when_an_appointment_is_cancelled(client, feed, clock) 
     assert str(event["STATUS"]) == "CANCELLED"
 
 
-def test_the_etag_changes_even_when_a_change_lands_in_the_same_instant(client, feed) -> None:  # noqa: ANN001
+def test_the_etag_changes_even_when_a_change_lands_in_the_same_instant(client, feed) -> None:
     _, _, appointment, path = feed  # the clock is frozen: updated_at cannot move
     etag = _etag(client, path)
     services.cancel_appointment(appointment=appointment, actor=Actor.PATIENT)
     assert _etag(client, path) != etag
 
 
-def test_the_etag_changes_when_the_patients_name_changes(client, feed, clock) -> None:  # noqa: ANN001
+def test_the_etag_changes_when_the_patients_name_changes(client, feed, clock) -> None:
     _, _, appointment, path = feed
     etag = _etag(client, path)
     clock.shift(timedelta(minutes=1))
@@ -140,7 +140,7 @@ def test_the_etag_changes_when_the_patients_name_changes(client, feed, clock) ->
     assert _etag(client, path) != etag
 
 
-def test_an_old_etag_after_rotation_does_not_open_anything(client, feed) -> None:  # noqa: ANN001
+def test_an_old_etag_after_rotation_does_not_open_anything(client, feed) -> None:
     provider, *_, path = feed
     etag = _etag(client, path)
     new_path = f"/calendar/{rotate_feed_token(provider=provider)}.ics"
@@ -152,7 +152,7 @@ def test_an_old_etag_after_rotation_does_not_open_anything(client, feed) -> None
 
 def test_a_repeated_unchanged_request_is_served_without_rendering_again(
     client, feed, clock, monkeypatch
-) -> None:  # noqa: ANN001
+) -> None:
     _, service, _, path = feed
     calls = []
     real = ical.feed_for
@@ -169,7 +169,7 @@ def test_a_repeated_unchanged_request_is_served_without_rendering_again(
 
 def test_the_feed_takes_the_same_number_of_queries_for_any_number_of_appointments(
     client, feed
-) -> None:  # noqa: ANN001
+) -> None:
     _, service, _, path = feed
     group = ServiceFactory(provider=service.provider, capacity=4)
 
@@ -193,7 +193,7 @@ def test_the_feed_takes_the_same_number_of_queries_for_any_number_of_appointment
     assert count(cached=True) == 1
 
 
-def test_the_etag_changes_when_a_groups_capacity_changes(client, feed) -> None:  # noqa: ANN001
+def test_the_etag_changes_when_a_groups_capacity_changes(client, feed) -> None:
     provider, *_, path = feed
     group = ServiceFactory(provider=provider, capacity=4)
     AppointmentFactory(service=group, start=datetime(2026, 12, 9, 16, tzinfo=NY))
@@ -205,7 +205,7 @@ def test_the_etag_changes_when_a_groups_capacity_changes(client, feed) -> None: 
     assert "1 of 6 seats taken" in str(parse(response.content).ical_events()[-1]["SUMMARY"])
 
 
-def test_a_304_takes_one_query(client, feed) -> None:  # noqa: ANN001
+def test_a_304_takes_one_query(client, feed) -> None:
     *_, path = feed
     etag = _etag(client, path)
     seen = []
@@ -214,14 +214,14 @@ def test_a_304_takes_one_query(client, feed) -> None:  # noqa: ANN001
     assert len(seen) == 1
 
 
-def test_the_etag_changes_when_the_far_end_of_the_window_moves_a_day(client, feed, clock) -> None:  # noqa: ANN001
+def test_the_etag_changes_when_the_far_end_of_the_window_moves_a_day(client, feed, clock) -> None:
     *_, path = feed
     etag = _etag(client, path)
     clock.shift(timedelta(days=1))
     assert _etag(client, path) != etag
 
 
-def test_an_appointment_entering_the_horizon_appears(client, feed, clock) -> None:  # noqa: ANN001
+def test_an_appointment_entering_the_horizon_appears(client, feed, clock) -> None:
     _, service, _, path = feed  # horizon 60 days
     late = AppointmentFactory(service=service, start=NOW + timedelta(days=62))
     uid = ical.appointment_uid(late.id)

@@ -25,25 +25,25 @@ CLINICAL = re.compile(
 
 
 @pytest.fixture(autouse=True)
-def _clock():  # noqa: ANN202
+def _clock():
     with time_machine.travel(NOW, tick=False):
         yield
 
 
-def _get_feed(client, provider):  # noqa: ANN001, ANN202
+def _get_feed(client, provider):
     response = client.get(f"/calendar/{feed_token(provider=provider)}.ics")
     assert response.status_code == 200
     assert response["Content-Type"] == "text/calendar; charset=utf-8"
     return parse(response.content)
 
 
-def _uids(parsed) -> set[str]:  # noqa: ANN001
+def _uids(parsed) -> set[str]:
     ical = {str(e["UID"]) for e in parsed.ical_events()}
     assert ical == {e.uid.value for e in parsed.vobj_events()}
     return ical
 
 
-def test_a_provider_with_no_appointments_gets_a_valid_empty_calendar(client) -> None:  # noqa: ANN001
+def test_a_provider_with_no_appointments_gets_a_valid_empty_calendar(client) -> None:
     provider = ProviderFactory(name="Dana Whitfield")
     parsed = _get_feed(client, provider)
     assert parsed.ical_events() == [] and parsed.vobj_events() == []
@@ -59,7 +59,7 @@ def test_a_provider_with_no_appointments_gets_a_valid_empty_calendar(client) -> 
     assert lines[0] == "BEGIN:VCALENDAR" and "VERSION:2.0" in lines
 
 
-def test_each_appointment_is_an_event_with_its_properties_in_both_parsers(client) -> None:  # noqa: ANN001
+def test_each_appointment_is_an_event_with_its_properties_in_both_parsers(client) -> None:
     provider = ProviderFactory()
     patient = PatientFactory(name="Alex Rivera")
     start = datetime(2026, 12, 8, 15, 0, tzinfo=UTC)
@@ -83,7 +83,7 @@ def test_each_appointment_is_an_event_with_its_properties_in_both_parsers(client
     assert not parsed.ical.walk("VTIMEZONE")  # every time is UTC
 
 
-def test_the_feed_runs_from_thirty_days_back_to_the_longest_horizon(client) -> None:  # noqa: ANN001
+def test_the_feed_runs_from_thirty_days_back_to_the_longest_horizon(client) -> None:
     provider = ProviderFactory()
     short = ServiceFactory(provider=provider, horizon_days=30)
     ServiceFactory(provider=provider, horizon_days=120)
@@ -102,7 +102,7 @@ def test_the_feed_runs_from_thirty_days_back_to_the_longest_horizon(client) -> N
     assert not uids & {appointment_uid(a.id) for a in hidden}
 
 
-def test_cancelled_appointments_stay_as_cancelled_for_thirty_days(client) -> None:  # noqa: ANN001
+def test_cancelled_appointments_stay_as_cancelled_for_thirty_days(client) -> None:
     provider = ProviderFactory()
     service = ServiceFactory(provider=provider)
     recent = AppointmentFactory(
@@ -121,7 +121,7 @@ def test_cancelled_appointments_stay_as_cancelled_for_thirty_days(client) -> Non
     assert parsed.vobj_event(uid).status.value == "CANCELLED"
 
 
-def test_a_group_session_appears_once_with_its_seat_count(client) -> None:  # noqa: ANN001
+def test_a_group_session_appears_once_with_its_seat_count(client) -> None:
     provider = ProviderFactory()
     group = ServiceFactory(provider=provider, capacity=8)
     start = NOW + timedelta(days=5)
@@ -148,7 +148,7 @@ def test_a_group_session_appears_once_with_its_seat_count(client) -> None:  # no
     assert event.decoded("DTSTART") == start == vevent.dtstart.value
 
 
-def test_the_feed_shows_first_names_and_initials_unless_the_provider_opts_in(client) -> None:  # noqa: ANN001
+def test_the_feed_shows_first_names_and_initials_unless_the_provider_opts_in(client) -> None:
     provider = ProviderFactory()
     AppointmentFactory(
         service=ServiceFactory(provider=provider),
@@ -164,7 +164,7 @@ def test_the_feed_shows_first_names_and_initials_unless_the_provider_opts_in(cli
     assert "Alexandra Rivera-Montoya" in raw
 
 
-def test_the_feed_never_carries_clinical_words(client) -> None:  # noqa: ANN001
+def test_the_feed_never_carries_clinical_words(client) -> None:
     provider = ProviderFactory(name="Dana Whitfield", kind="addiction_medicine")
     for index, name in enumerate(
         ["Opioid treatment intake", "Suboxone induction", "Recovery group"]
@@ -183,7 +183,7 @@ def test_the_feed_never_carries_clinical_words(client) -> None:  # noqa: ANN001
     assert "Addiction medicine" not in raw and "addiction_medicine" not in raw
 
 
-def test_full_names_with_commas_semicolons_and_newlines_are_escaped_and_folded(client) -> None:  # noqa: ANN001
+def test_full_names_with_commas_semicolons_and_newlines_are_escaped_and_folded(client) -> None:
     provider = ProviderFactory(feed_show_full_names=True)
     name = "Rivera, Alex; Jr\nZoë Ångström-Łukasiewicz de la Fuente y Montoya-Castellanos"
     appointment = AppointmentFactory(
@@ -200,7 +200,7 @@ def test_full_names_with_commas_semicolons_and_newlines_are_escaped_and_folded(c
     assert parsed.vobj_event(uid).summary.value == expected
 
 
-def test_a_requested_appointment_is_tentative_in_the_feed(client) -> None:  # noqa: ANN001
+def test_a_requested_appointment_is_tentative_in_the_feed(client) -> None:
     provider = ProviderFactory()
     appointment = AppointmentFactory(
         service=ServiceFactory(provider=provider),
@@ -213,7 +213,7 @@ def test_a_requested_appointment_is_tentative_in_the_feed(client) -> None:  # no
     assert parsed.vobj_event(uid).status.value == "TENTATIVE"
 
 
-def test_a_moved_appointment_keeps_its_uid_in_the_feed(client) -> None:  # noqa: ANN001
+def test_a_moved_appointment_keeps_its_uid_in_the_feed(client) -> None:
     provider = ProviderFactory()
     appointment = AppointmentFactory(
         service=ServiceFactory(provider=provider), start=NOW + timedelta(days=1)
@@ -231,7 +231,7 @@ def test_a_moved_appointment_keeps_its_uid_in_the_feed(client) -> None:  # noqa:
     assert event["SEQUENCE"] == 1
 
 
-def test_the_feed_is_byte_for_byte_what_icalendar_writes_for_the_same_values(client) -> None:  # noqa: ANN001
+def test_the_feed_is_byte_for_byte_what_icalendar_writes_for_the_same_values(client) -> None:
     provider = ProviderFactory(feed_show_full_names=True)
     service = ServiceFactory(provider=provider)
     group = ServiceFactory(provider=provider, capacity=5)
@@ -249,7 +249,7 @@ def test_the_feed_is_byte_for_byte_what_icalendar_writes_for_the_same_values(cli
     assert icalendar.Calendar.from_ical(raw).to_ical() == raw
 
 
-def test_a_provider_name_that_would_tell_is_left_out_of_the_calendar_name(client) -> None:  # noqa: ANN001
+def test_a_provider_name_that_would_tell_is_left_out_of_the_calendar_name(client) -> None:
     provider = ProviderFactory(name="Recovery Partners")
     parsed = _get_feed(client, provider)
     assert str(parsed.ical["X-WR-CALNAME"]) == "Bridgeway appointments"

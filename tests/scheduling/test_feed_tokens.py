@@ -17,7 +17,7 @@ def _path(token: str) -> str:
     return f"/calendar/{token}.ics"
 
 
-def _opens(client, path: str) -> bool:  # noqa: ANN001
+def _opens(client, path: str) -> bool:
     """The path answers with a feed that both parsers read."""
     response = client.get(path)
     if response.status_code != 200:
@@ -26,7 +26,7 @@ def _opens(client, path: str) -> bool:  # noqa: ANN001
     return True
 
 
-def test_an_unknown_token_is_404_with_an_empty_body(client) -> None:  # noqa: ANN001
+def test_an_unknown_token_is_404_with_an_empty_body(client) -> None:
     ProviderFactory()
     response = client.get(_path("A" * 22))
     assert response.status_code == 404
@@ -34,7 +34,7 @@ def test_an_unknown_token_is_404_with_an_empty_body(client) -> None:  # noqa: AN
 
 
 @pytest.mark.parametrize("token", ["", "x" * 65, "%00", "..", "a b"])
-def test_malformed_tokens_are_404_with_an_empty_body(client, token: str) -> None:  # noqa: ANN001
+def test_malformed_tokens_are_404_with_an_empty_body(client, token: str) -> None:
     response = client.get(_path(token))
     assert response.status_code == 404
     assert response.content == b""
@@ -46,7 +46,7 @@ def test_a_provider_without_a_feed_opens_for_no_token() -> None:
     assert provider_for_feed_token(hashlib.sha256(b"").hexdigest()) is None
 
 
-def test_a_near_miss_token_is_refused(client) -> None:  # noqa: ANN001
+def test_a_near_miss_token_is_refused(client) -> None:
     token = feed_token(provider=ProviderFactory())
     tampered = token[:-1] + ("A" if token[-1] != "A" else "B")
     assert client.get(_path(tampered)).status_code == 404
@@ -72,7 +72,7 @@ def test_the_current_token_is_the_same_every_time_it_is_asked_for() -> None:
     assert provider_for_feed_token(token).pk == provider.pk
 
 
-def test_rotation_makes_the_old_token_404_at_once(client) -> None:  # noqa: ANN001
+def test_rotation_makes_the_old_token_404_at_once(client) -> None:
     provider = ProviderFactory()
     old = feed_token(provider=provider)
     assert _opens(client, _path(old))
@@ -85,7 +85,7 @@ def test_rotation_makes_the_old_token_404_at_once(client) -> None:  # noqa: ANN0
     assert _opens(client, _path(new))
 
 
-def test_the_command_prints_the_feed_url_and_rotates_it(client) -> None:  # noqa: ANN001
+def test_the_command_prints_the_feed_url_and_rotates_it(client) -> None:
     provider = ProviderFactory(slug="dana-whitfield")
     out = StringIO()
     call_command("calendar_feed_url", "dana-whitfield", stdout=out)
@@ -111,7 +111,7 @@ def test_the_command_refuses_an_unknown_slug() -> None:
         call_command("calendar_feed_url", "nobody", stdout=StringIO())
 
 
-def test_the_command_asks_for_rotation_when_the_url_cannot_be_derived(settings) -> None:  # noqa: ANN001
+def test_the_command_asks_for_rotation_when_the_url_cannot_be_derived(settings) -> None:
     provider = ProviderFactory(slug="dana-whitfield")
     feed_token(provider=provider)
     settings.SECRET_KEY = "another-secret-key-entirely"
@@ -120,7 +120,7 @@ def test_the_command_asks_for_rotation_when_the_url_cannot_be_derived(settings) 
 
 
 def test_asking_for_the_url_with_a_stale_provider_row_does_not_revoke_the_issued_one(
-    client,  # noqa: ANN001
+    client,
 ) -> None:
     provider = ProviderFactory()
     stale = type(provider).objects.get(pk=provider.pk)  # read before any token exists

@@ -38,31 +38,31 @@ CLINICAL = re.compile(
 )
 
 
-def _appointment(**kwargs):  # noqa: ANN003, ANN202
+def _appointment(**kwargs):
     kwargs.setdefault("start", datetime(2026, 12, 8, 15, 0, tzinfo=UTC))  # 10:00 in New York
     return AppointmentFactory(**kwargs)
 
 
-def _invite_url(appointment, token: str | None) -> str:  # noqa: ANN001
+def _invite_url(appointment, token: str | None) -> str:
     url = f"/api/appointments/{appointment.id}/invite.ics"
     return url if token is None else f"{url}?token={token}"
 
 
-def test_invite_download_with_a_wrong_token_is_404_with_an_empty_body(client) -> None:  # noqa: ANN001
+def test_invite_download_with_a_wrong_token_is_404_with_an_empty_body(client) -> None:
     appointment = _appointment()
     response = client.get(_invite_url(appointment, "x" * 22))
     assert response.status_code == 404
     assert response.content == b""
 
 
-def test_invite_download_without_a_token_is_404_with_an_empty_body(client) -> None:  # noqa: ANN001
+def test_invite_download_without_a_token_is_404_with_an_empty_body(client) -> None:
     appointment = _appointment()
     response = client.get(_invite_url(appointment, None))
     assert response.status_code == 404
     assert response.content == b""
 
 
-def test_invite_download_for_an_unknown_or_malformed_id_is_404(client) -> None:  # noqa: ANN001
+def test_invite_download_for_an_unknown_or_malformed_id_is_404(client) -> None:
     appointment = _appointment()
     token = manage_token(appointment)
     assert client.get(f"/api/appointments/not-a-uuid/invite.ics?token={token}").status_code == 404
@@ -72,13 +72,13 @@ def test_invite_download_for_an_unknown_or_malformed_id_is_404(client) -> None: 
     assert response.content == b""
 
 
-def test_one_appointments_token_does_not_open_another_appointments_invite(client) -> None:  # noqa: ANN001
+def test_one_appointments_token_does_not_open_another_appointments_invite(client) -> None:
     mine, theirs = _appointment(), _appointment(start=datetime(2026, 12, 9, 15, tzinfo=UTC))
     response = client.get(_invite_url(theirs, manage_token(mine)))
     assert response.status_code == 404
 
 
-def test_invite_download_is_a_calendar_attachment(client) -> None:  # noqa: ANN001
+def test_invite_download_is_a_calendar_attachment(client) -> None:
     appointment = _appointment()
     response = client.get(ics_url(appointment).replace("http://testserver", ""))
     assert response.status_code == 200
@@ -155,7 +155,7 @@ def test_a_patient_without_email_still_gets_a_valid_invite() -> None:
     assert "ATTENDEE" not in parsed.ical_event(appointment_uid(appointment.id))
 
 
-def test_organizer_falls_back_to_the_service_address(settings) -> None:  # noqa: ANN001
+def test_organizer_falls_back_to_the_service_address(settings) -> None:
     settings.DEFAULT_FROM_EMAIL = "Bridgeway <appointments@bridgeway.example>"
     appointment = _appointment(service=ServiceFactory(provider=ProviderFactory(email="")))
     parsed = parse(invite_for(appointment)[0])
@@ -209,7 +209,7 @@ def test_cancelling_sends_method_cancel_with_the_same_uid_and_a_higher_sequence(
     assert invite_content_type(method) == "text/calendar; charset=utf-8; method=CANCEL"
 
 
-def test_the_download_of_a_cancelled_appointment_is_the_cancellation(client) -> None:  # noqa: ANN001
+def test_the_download_of_a_cancelled_appointment_is_the_cancellation(client) -> None:
     appointment = _appointment(status=AppointmentStatus.CANCELLED, sequence=2)
     response = client.get(_invite_url(appointment, manage_token(appointment)))
     parsed = parse(response.content)
@@ -316,7 +316,7 @@ def test_google_calendar_link_is_discreet_and_carries_utc_times() -> None:
     assert manage_token(appointment) not in url
 
 
-def test_the_download_is_named_after_the_patients_local_date(client) -> None:  # noqa: ANN001
+def test_the_download_is_named_after_the_patients_local_date(client) -> None:
     # 02:00 UTC on the 9th is still the evening of the 8th in New York.
     appointment = _appointment(start=datetime(2026, 12, 9, 2, 0, tzinfo=UTC))
     response = client.get(_invite_url(appointment, manage_token(appointment)))
@@ -324,7 +324,7 @@ def test_the_download_is_named_after_the_patients_local_date(client) -> None:  #
     parse(response.content)
 
 
-def test_the_provider_signed_in_gets_the_invite_without_a_token(client) -> None:  # noqa: ANN001
+def test_the_provider_signed_in_gets_the_invite_without_a_token(client) -> None:
     user = UserFactory()
     provider = ProviderFactory(user=user)
     appointment = _appointment(service=ServiceFactory(provider=provider))
@@ -334,7 +334,7 @@ def test_the_provider_signed_in_gets_the_invite_without_a_token(client) -> None:
     parse(response.content)
 
 
-def test_staff_get_the_invite_with_an_api_token(client) -> None:  # noqa: ANN001
+def test_staff_get_the_invite_with_an_api_token(client) -> None:
     from rest_framework.authtoken.models import Token
 
     appointment = _appointment()
@@ -344,7 +344,7 @@ def test_staff_get_the_invite_with_an_api_token(client) -> None:  # noqa: ANN001
     parse(response.content)
 
 
-def test_another_providers_login_does_not_open_the_invite(client) -> None:  # noqa: ANN001
+def test_another_providers_login_does_not_open_the_invite(client) -> None:
     user = UserFactory()
     ProviderFactory(user=user)
     appointment = _appointment()
@@ -353,7 +353,7 @@ def test_another_providers_login_does_not_open_the_invite(client) -> None:  # no
     assert response.status_code == 404 and response.content == b""
 
 
-def test_a_provider_whose_name_or_address_would_tell_is_not_named(client) -> None:  # noqa: ANN001
+def test_a_provider_whose_name_or_address_would_tell_is_not_named(client) -> None:
     provider = ProviderFactory(
         name="Recovery Partners of Ohio", email="intake@hoperecovery.example"
     )

@@ -63,7 +63,7 @@ def counts() -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def seeded(django_db_setup, django_db_blocker) -> Iterator[dict]:  # noqa: ANN001
+def seeded(django_db_setup, django_db_blocker) -> Iterator[dict]:
     """Seed twice once for the module (seeding takes seconds), then clean up."""
     with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHER):
         first = seed_demo(now=NOW, with_logins=True)
@@ -221,7 +221,7 @@ def test_a_run_on_a_later_day_moves_the_same_rows_to_fresh_dates(seeded: dict):
     assert Appointment.objects.filter(status__in=ACTIVE_STATUSES, start__gt=later_now).count() >= 50
 
 
-def test_development_logins_are_made_only_in_debug(settings):  # noqa: ANN001
+def test_development_logins_are_made_only_in_debug(settings):
     settings.DEBUG = False
     get_user_model().objects.all().delete()  # the module's seeding made them (with_logins)
     out = StringIO()
@@ -230,7 +230,7 @@ def test_development_logins_are_made_only_in_debug(settings):  # noqa: ANN001
     assert "no development logins" in out.getvalue()
 
 
-def test_debug_logins_give_a_superuser_and_a_provider_linked_to_dana(settings):  # noqa: ANN001
+def test_debug_logins_give_a_superuser_and_a_provider_linked_to_dana(settings):
     settings.DEBUG = True
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     out = StringIO()
