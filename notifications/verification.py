@@ -56,7 +56,9 @@ def sms_phone(raw: object) -> str:
 
 
 @transaction.atomic
-def start_verification(*, phone: str, client: str, now: datetime | None = None) -> PhoneVerification:
+def start_verification(
+    *, phone: str, client: str, now: datetime | None = None
+) -> PhoneVerification:
     """Text a fresh code to `phone`; limited per number and per client address (429)."""
     phone = sms_phone(phone)
     limits.enforce("verify-send-number", phone, settings.VERIFICATION_SEND_RATE_PER_NUMBER)

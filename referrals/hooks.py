@@ -33,9 +33,7 @@ def _locked_by_token(token: str) -> Referral | None:
     )
 
 
-def check_booking(
-    *, referral_token: str, provider: Provider, service: Service, phone: str
-) -> None:
+def check_booking(*, referral_token: str, provider: Provider, service: Service, phone: str) -> None:
     """Refuse a booking through a referral link that is unknown, closed or for someone else."""
     check_referred_booking(
         referral=_locked_by_token(referral_token), provider=provider, service=service, phone=phone
@@ -56,9 +54,7 @@ def appointment_changed(
             service=appointment.service,
             phone=appointment.patient.phone,
         )
-        follow_appointment(
-            referral=referral, appointment=appointment, event=event, booked=True
-        )
+        follow_appointment(referral=referral, appointment=appointment, event=event, booked=True)
         return
     if event.kind == "booked":
         return  # a booking without a referral token: no referral can point at it yet
@@ -69,9 +65,7 @@ def appointment_changed(
         .first()
     )
     if referral is not None:
-        follow_appointment(
-            referral=referral, appointment=appointment, event=event, booked=False
-        )
+        follow_appointment(referral=referral, appointment=appointment, event=event, booked=False)
 
 
 def check_referred_booking(

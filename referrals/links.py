@@ -24,7 +24,5 @@ def referral_for_token(token: object) -> Referral | None:
     if not isinstance(token, str) or not token or len(token) > 200:
         return None
     return (
-        Referral.objects.select_related("appointment")
-        .filter(token_hash=hash_token(token))
-        .first()
+        Referral.objects.select_related("appointment").filter(token_hash=hash_token(token)).first()
     )

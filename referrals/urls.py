@@ -15,7 +15,9 @@ urlpatterns = [
         name="referral-detail",
     ),
     *(
-        path(f"api/referrals/<str:referral_id>/{action}/", view.as_view(), name=f"referral-{action}")
+        path(
+            f"api/referrals/<str:referral_id>/{action}/", view.as_view(), name=f"referral-{action}"
+        )
         for action, view in (
             ("assign", views.ReferralAssignView),
             ("accept", views.ReferralAcceptView),

@@ -320,7 +320,9 @@ ACTIVE_STATUSES = (AppointmentStatus.REQUESTED, AppointmentStatus.CONFIRMED)
 class Appointment(Stateful, models.Model):
     # Every legal status change. Attended and no-show may be corrected into each other.
     TRANSITIONS: ClassVar[dict[str, frozenset[str]]] = {
-        AppointmentStatus.REQUESTED: frozenset({AppointmentStatus.CONFIRMED, AppointmentStatus.CANCELLED}),
+        AppointmentStatus.REQUESTED: frozenset(
+            {AppointmentStatus.CONFIRMED, AppointmentStatus.CANCELLED}
+        ),
         AppointmentStatus.CONFIRMED: frozenset(
             {AppointmentStatus.CANCELLED, AppointmentStatus.ATTENDED, AppointmentStatus.NO_SHOW}
         ),

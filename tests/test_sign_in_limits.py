@@ -13,8 +13,7 @@ def test_sign_in_posts_from_one_address_are_limited(settings, path):
     settings.LOGIN_RATE_LIMIT = "3/min"
     client = Client()
     answers = [
-        client.post(path, {"username": "nobody", "password": "wrong"}).status_code
-        for _ in range(5)
+        client.post(path, {"username": "nobody", "password": "wrong"}).status_code for _ in range(5)
     ]
     assert answers[:3] == [200, 200, 200] and answers[3:] == [429, 429]
 

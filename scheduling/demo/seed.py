@@ -331,9 +331,7 @@ def _logins(result: SeedResult) -> None:
 
 
 @transaction.atomic
-def seed_directory(
-    *, now: datetime | None = None, with_logins: bool | None = None
-) -> SeedResult:
+def seed_directory(*, now: datetime | None = None, with_logins: bool | None = None) -> SeedResult:
     """Load (or refresh) the demo directory, patients and bookings; logins only in DEBUG."""
     now = now or timezone.now()
     today = now.date()

@@ -286,12 +286,6 @@ class _Validator(ScheduleReader):
         return specs
 
 
-
-
-
-
-
-
 def _is_slug(value: str) -> bool:
     return bool(SLUG_RE.match(value)) and len(value) <= 64
 

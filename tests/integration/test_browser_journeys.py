@@ -81,9 +81,7 @@ def enter_texted_code(page: Page, phone: str, journey: Journey | None = None) ->
     if journey is not None:
         journey.check(page, "code step")
     body = (
-        Notification.objects.filter(template="verification_code", recipient=phone)
-        .latest("id")
-        .body
+        Notification.objects.filter(template="verification_code", recipient=phone).latest("id").body
     )
     code = re.search(r"\b(\d{6})\b", body)
     assert code is not None, body

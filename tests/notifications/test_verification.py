@@ -33,9 +33,9 @@ def start(phone="+12125550142", client=None):
 
 
 def code_sent_to(phone: str) -> str:
-    body = Notification.objects.filter(template="verification_code", recipient=phone).latest(
-        "id"
-    ).body
+    body = (
+        Notification.objects.filter(template="verification_code", recipient=phone).latest("id").body
+    )
     return re.search(r"\b(\d{6})\b", body).group(1)
 
 

@@ -65,7 +65,8 @@ def test_a_wrong_code_shows_the_code_step_again_with_an_error(service):
     page = client.post(book_path(service), form_data(service, WED_10))
     wrong = "000000" if texted_code() != "000000" else "111111"
     again = client.post(
-        book_path(service), form_data(service, WED_10, code=wrong, verification=verification_id(page))
+        book_path(service),
+        form_data(service, WED_10, code=wrong, verification=verification_id(page)),
     )
     assert again.status_code == 400
     assert "That code is not right" in again.text
@@ -105,5 +106,7 @@ def test_a_patients_number_and_a_strangers_get_the_same_page(service):
 def test_the_form_is_rate_limited_per_address(settings, service):
     settings.BOOKING_RATE_LIMIT = "2/min"
     client = Client()
-    answers = [client.post(book_path(service), form_data(service, WED_10)).status_code for _ in range(4)]
+    answers = [
+        client.post(book_path(service), form_data(service, WED_10)).status_code for _ in range(4)
+    ]
     assert answers[:2] == [200, 200] and answers[2:] == [429, 429]

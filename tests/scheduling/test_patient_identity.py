@@ -111,7 +111,9 @@ def test_a_verified_change_of_zone_state_and_consent_is_an_event_with_old_and_ne
 
 
 def test_a_proof_for_another_number_does_not_count():
-    body = payload(make_service(), WED_10, patient={"phone": KNOWN}, verification=proof_of(STRANGER))
+    body = payload(
+        make_service(), WED_10, patient={"phone": KNOWN}, verification=proof_of(STRANGER)
+    )
     response = APIClient().post(BOOK_URL, body, format="json")
     assert shape(response)[:2] == (400, "verification_required")
 
