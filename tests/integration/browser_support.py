@@ -51,7 +51,8 @@ def new_context(browser: Browser, *, timezone_id: str = "America/New_York") -> B
     context = browser.new_context(
         viewport=PHONE, timezone_id=timezone_id, locale="en-US", device_scale_factor=1
     )
-    context.set_default_timeout(15_000)
+    # Generous: CI shares two cores with a worker, gunicorn races and chromium itself.
+    context.set_default_timeout(30_000)
     return context
 
 
