@@ -213,6 +213,11 @@ VERIFICATION_SEND_RATE_PER_NUMBER = env_str("VERIFICATION_SEND_RATE_PER_NUMBER",
 VERIFICATION_SEND_RATE_PER_CLIENT = env_str("VERIFICATION_SEND_RATE_PER_CLIENT", "10/hour")
 VERIFICATION_CHECK_RATE_PER_CLIENT = env_str("VERIFICATION_CHECK_RATE_PER_CLIENT", "30/10min")
 VERIFICATION_TOKEN_MINUTES = env_int("VERIFICATION_TOKEN_MINUTES", 30)
+
+# Retention (notifications.retention, purged daily): the words of settled messages, and
+# inbound texts. The message rows themselves stay as the accounting of disclosures.
+MESSAGE_RETENTION_DAYS = env_int("MESSAGE_RETENTION_DAYS", 90)
+INBOUND_RETENTION_DAYS = env_int("INBOUND_RETENTION_DAYS", 30)
 TWILIO_HTTP_TIMEOUT_SECONDS = env_int("TWILIO_HTTP_TIMEOUT_SECONDS", 15)
 # Outbox delivery (notifications.delivery): attempts before `failed`, backoff, the lease a
 # worker holds a `sending` row for (longer than Q_CLUSTER timeout, so a live task never

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from notifications import delivery
+from notifications import delivery, retention
 
 
 def send_notifications(notification_ids: list[int]) -> None:
@@ -15,3 +15,7 @@ def send_notification(notification_id: int) -> None:
 
 def sweep_due() -> int:
     return delivery.sweep()
+
+
+def purge_expired() -> None:
+    retention.purge_expired()

@@ -1,25 +1,29 @@
-"""How referrals follow appointments (called by scheduling through APPOINTMENT_OBSERVERS).
+"""How referrals follow appointments and patients (called by scheduling through
+APPOINTMENT_OBSERVERS).
 
-Both hooks run inside the booking services' transaction, so the referral moves with the
-appointment or not at all.
+The hooks run inside the scheduling services' transaction, so the referral moves with the
+appointment (or is erased with the patient) or not at all.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.db.models import Q
+
 from common.errors import DomainError
 from common.events import Actor
 from common.phones import phone_key
 from common.tokens import hash_token
+from notifications.retention import forget_recipient
 from referrals import messages
-from referrals.models import Referral, ReferralStatus
+from referrals.models import Referral, ReferralEvent, ReferralOffer, ReferralStatus
 from referrals.services import bookable_offers
 
 S = ReferralStatus
 
 if TYPE_CHECKING:
-    from scheduling.models import Appointment, AppointmentEvent, Provider, Service
+    from scheduling.models import Appointment, AppointmentEvent, Patient, Provider, Service
 
 
 def _locked_by_token(token: str) -> Referral | None:
@@ -146,3 +150,25 @@ def follow_appointment(
     ):
         data["start"] = appointment.start.isoformat()
         referral.transition_to(S.SCHEDULED, kind=f"appointment_{kind}", actor=actor, data=data)
+
+
+def patient_erased(*, patient: Patient, phone: str) -> None:
+    """Anonymize every referral of the erased person (joined to them, or sent to their
+    number): the details the coordinator typed, the reason and notes, and their messages.
+    The workflow's timeline stays, without its words."""
+    referrals = Referral.objects.filter(Q(patient=patient) | Q(patient_phone=phone))
+    ids = [str(pk) for pk in referrals.values_list("pk", flat=True)]
+    emails = set(referrals.exclude(patient_email="").values_list("patient_email", flat=True))
+    for email in emails:
+        forget_recipient(phone="", email=email, subject_refs=[])
+    forget_recipient(phone="", email="", subject_refs=[f"referral:{pk}" for pk in ids])
+    ReferralEvent.objects.filter(referral__in=ids).update(note="", data={})
+    ReferralOffer.objects.filter(referral__in=ids).update(decline_reason="")
+    referrals.update(
+        patient_name="Erased patient",
+        patient_phone="",
+        patient_email="",
+        reason="",
+        notes="",
+        patient_sms_consent=False,
+    )

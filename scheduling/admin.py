@@ -14,8 +14,10 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
 from common.errors import DomainError
+from common.events import Actor
 from common.parsers import parse_json
 from common.states import STATES
+from scheduling.booking.erasure import erase_patient
 from scheduling.directory import WEEKDAYS, DirectoryInvalid, import_directory
 from scheduling.models import (
     Appointment,
@@ -281,6 +283,13 @@ class PatientAdmin(admin.ModelAdmin):
     list_filter = ["sms_consent", "state"]
     search_fields = ["name", "phone", "email"]
     readonly_fields = ["sms_consent_at", "sms_consent_source", "created_at", "updated_at"]
+    actions = ["erase"]
+
+    @admin.action(description="Erase the selected patients (anonymize everywhere)")
+    def erase(self, request: HttpRequest, queryset: QuerySet[Patient]) -> None:
+        for patient in queryset:
+            erase_patient(patient=patient, actor=Actor.STAFF, actor_user=request.user)
+        self.message_user(request, f"{queryset.count()} patient(s) erased.")
 
     @admin.display(description="phone")
     def masked_phone(self, obj: Patient) -> str:

@@ -15,7 +15,7 @@ from common.phones import to_e164
 from common.tokens import derive_token, hash_token, new_salt
 from notifications.models import PhoneVerification
 from scheduling import models
-from scheduling.web.verify import PROOFS_KEY
+from scheduling.web.verify import PROOFS_KEY, proof_key
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -181,5 +181,5 @@ def proof_of(phone: str) -> str:
 def prove_in_session(client: Any, phone: str) -> None:
     """Let a test client's browser session hold the proof for `phone` (the code step done)."""
     session = client.session
-    session[PROOFS_KEY] = {to_e164(phone): proof_of(phone)}
+    session[PROOFS_KEY] = {proof_key(to_e164(phone) or phone): proof_of(phone)}
     session.save()

@@ -8,6 +8,8 @@ may define either hook; a missing one is skipped.
   was texted to one phone, so a check that passes proves possession of `phone`.
 - appointment_changed(*, appointment, event, referral_token): called after every
   lifecycle event, inside its transaction.
+- patient_erased(*, patient, phone): called while a patient is erased (before their phone
+  is removed), so what an observer keeps about them goes too.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 
 if TYPE_CHECKING:
-    from scheduling.models import Appointment, AppointmentEvent, Provider, Service
+    from scheduling.models import Appointment, AppointmentEvent, Patient, Provider, Service
 
 
 @lru_cache(maxsize=8)
@@ -50,3 +52,10 @@ def appointment_changed(
         hook = getattr(module, "appointment_changed", None)
         if hook is not None:
             hook(appointment=appointment, event=event, referral_token=referral_token)
+
+
+def patient_erased(*, patient: Patient, phone: str) -> None:
+    for module in observers():
+        hook = getattr(module, "patient_erased", None)
+        if hook is not None:
+            hook(patient=patient, phone=phone)

@@ -6,6 +6,7 @@ server-side), so a second booking within the proof's life needs no second code.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from django import forms
@@ -35,9 +36,14 @@ class CodeForm(forms.Form):
     verification = forms.CharField(widget=forms.HiddenInput, max_length=40)
 
 
+def proof_key(phone: str) -> str:
+    # Sessions are stored server-side; still, keep the number itself out of them.
+    return hashlib.sha256(phone.encode()).hexdigest()[:32]
+
+
 def session_proves(request: HttpRequest, phone: str) -> bool:
     """Whether this browser proved possession of `phone` recently."""
-    token = request.session.get(PROOFS_KEY, {}).get(phone)
+    token = request.session.get(PROOFS_KEY, {}).get(proof_key(phone))
     return verification.proves(token, phone)
 
 
@@ -63,6 +69,6 @@ def check(request: HttpRequest, phone: str, form: CodeForm) -> bool:
         form.add_error("code", "That code was sent to another number.")
         return False
     proofs: dict[str, Any] = dict(request.session.get(PROOFS_KEY, {}))
-    proofs[phone] = token
+    proofs[proof_key(phone)] = token
     request.session[PROOFS_KEY] = dict(list(proofs.items())[-5:])
     return True

@@ -1,0 +1,69 @@
+"""Erasing a patient: anonymize them everywhere, keep what providers' records and the audit
+trail need (appointment times and statuses, who did what when), and send nothing more."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.utils import timezone
+
+from common.events import Actor, signed_in
+from notifications.models import SmsOptOut
+from notifications.retention import forget_recipient
+from scheduling.booking import observers
+from scheduling.models import (
+    ACTIVE_STATUSES,
+    Appointment,
+    AppointmentEvent,
+    AppointmentStatus,
+    IdempotencyKey,
+    Patient,
+    PatientEvent,
+)
+
+ERASED_NAME = "Erased patient"
+
+
+def erased_phone(patient: Patient) -> str:
+    # Unique like a phone, but no number: nothing can text it, nothing matches a real one.
+    return f"erased-{patient.pk}"
+
+
+@transaction.atomic
+def erase_patient(
+    *, patient: Patient, actor: str = Actor.STAFF, actor_user: Any = None, now: datetime | None = None
+) -> Patient:
+    """Remove the patient's name, phone, email and free text from every table; future visits
+    are cancelled, pending messages suppressed. Idempotent."""
+    now = now or timezone.now()
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    phone, email = patient.phone, patient.email
+    appointments = Appointment.objects.filter(patient=patient)
+    ids = [str(pk) for pk in appointments.values_list("pk", flat=True)]
+    appointments.filter(status__in=ACTIVE_STATUSES, start__gt=now).update(
+        status=AppointmentStatus.CANCELLED, updated_at=now
+    )
+    appointments.update(cancel_reason="")
+    # The one rewrite of append-only rows: the timeline stays, the words about them go.
+    AppointmentEvent.objects.filter(appointment__patient=patient).update(reason="", data={})
+    PatientEvent.objects.filter(patient=patient).update(data={})
+    IdempotencyKey.objects.filter(response_body__id__in=ids).delete()
+    forget_recipient(
+        phone=phone, email=email, subject_refs=[f"appointment:{pk}" for pk in ids]
+    )
+    observers.patient_erased(patient=patient, phone=phone)
+    SmsOptOut.objects.filter(phone=phone).delete()  # consent is off: nothing will text it
+    LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Patient), object_id=str(patient.pk)
+    ).update(object_repr=ERASED_NAME, change_message="")
+    patient.name, patient.phone, patient.email = ERASED_NAME, erased_phone(patient), ""
+    patient.sms_consent, patient.sms_consent_source = False, ""
+    patient.save()
+    PatientEvent.objects.create(
+        patient=patient, at=now, actor=actor, actor_user=signed_in(actor_user), kind="erased"
+    )
+    return patient
