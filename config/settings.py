@@ -204,6 +204,12 @@ SMS_BACKEND = env_str(
 )
 # notifications hands inbound SMS replies to this handler (scheduling owns the meaning).
 SMS_REPLY_HANDLER = "scheduling.booking.replies.handle_reply"
+# Who puts a private link's token back into a message at send time (notifications.sealing),
+# by the message's subject: the outbox stores no working link.
+NOTIFICATION_LINK_RESOLVERS = {
+    "appointment": "scheduling.booking.links.token_for_message",
+    "referral": "referrals.links.token_for_message",
+}
 # Calling codes texts may go to; other numbers get 400 phone_not_supported (SMS-pumping fraud).
 SMS_ALLOWED_COUNTRY_CODES = env_list("SMS_ALLOWED_COUNTRY_CODES", ["1"])
 

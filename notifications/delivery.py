@@ -39,6 +39,7 @@ from notifications.models import (
     SmsOptOut,
 )
 from notifications.optouts import is_opted_out, opt_out
+from notifications.sealing import unseal_attachments, unsealer
 
 logger = logging.getLogger(__name__)
 
@@ -241,7 +242,7 @@ def _sms_message(notification: Notification) -> SmsMessage:
     return SmsMessage(
         notification_id=notification.pk,
         to=notification.recipient,
-        body=notification.body,
+        body=unsealer(notification.subject_ref)(notification.body),
         status_callback=status_callback_url(notification.pk),
         claimed_at=notification.created_at,
     )
@@ -298,15 +299,16 @@ def _record_sms(
 
 def _send_email(notification: Notification, now: datetime) -> None:
     # Email has no lookup: a worker dying mid-send may repeat an email, never a text.
+    unseal = unsealer(notification.subject_ref)
     email = EmailMultiAlternatives(
         subject=notification.subject,
-        body=notification.body,
+        body=unseal(notification.body),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[notification.recipient],
     )
     if notification.html_body:
-        email.attach_alternative(notification.html_body, "text/html")
-    for item in notification.attachments:
+        email.attach_alternative(unseal(notification.html_body), "text/html")
+    for item in unseal_attachments(notification.attachments, unseal):
         maintype, _, subtype = str(item.get("content_type", "text/plain")).partition("/")
         part = MIMEText(str(item.get("content", "")), subtype or "plain", "utf-8")
         if item.get("method"):

@@ -25,6 +25,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from common.phones import phone_key
 from notifications import delivery, inbound
 from notifications.models import Channel, InboundMessage, Notification
+from notifications.sealing import unsealer
 
 OUTBOX_BACKEND = "notifications.backends.outbox.OutboxBackend"
 
@@ -103,6 +104,8 @@ def dev_sms_outbox(request: HttpRequest) -> HttpResponse:
             return HttpResponseRedirect(f"{reverse('dev-sms')}?{query}#reply")
         error = "Choose a number and type a reply."
     texts = list(Notification.objects.filter(channel=Channel.SMS).order_by("-created_at")[:200])
+    for text in texts:  # shown as the phone received it: links unsealed (never saved)
+        text.body = unsealer(text.subject_ref)(text.body)
     replies = list(InboundMessage.objects.order_by("-received_at")[:200])
     numbers = sorted({t.recipient for t in texts} | {r.from_number for r in replies})
     selected = phone_key(request.GET.get("number", ""))

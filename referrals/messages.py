@@ -15,7 +15,7 @@ from common.formatting import format_when
 from notifications.models import Channel
 from notifications.recording import enqueue
 from notifications.text import render_line, render_sms, render_text
-from referrals.links import referral_url
+from referrals.links import sealed_referral_url
 from referrals.models import Coordinator, Referral
 from scheduling.models import Provider
 
@@ -41,7 +41,7 @@ def send_patient_link(
     """The discreet self-scheduling link: SMS with consent, email when we have an address."""
     context = {
         "providers": _names(providers),
-        "url": referral_url(referral),
+        "url": sealed_referral_url(referral),
         "first_name": referral.patient_first_name,
         "nudge": nudge,
     }

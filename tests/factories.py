@@ -14,6 +14,7 @@ from django.utils import timezone
 from common.phones import to_e164
 from common.tokens import derive_token, hash_token, new_salt
 from notifications.models import PhoneVerification
+from notifications.sealing import unsealer
 from scheduling import models
 from scheduling.web.verify import PROOFS_KEY, proof_key
 
@@ -183,3 +184,8 @@ def prove_in_session(client: Any, phone: str) -> None:
     session = client.session
     session[PROOFS_KEY] = {proof_key(to_e164(phone) or phone): proof_of(phone)}
     session.save()
+
+
+def as_sent(notification: Any) -> str:
+    """A recorded message's body as the phone or inbox receives it: links unsealed."""
+    return unsealer(notification.subject_ref)(notification.body)

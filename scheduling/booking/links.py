@@ -7,8 +7,10 @@ reminder rendered days later can carry the link while the database keeps only it
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 
 from common.tokens import derive_token, hash_token
+from notifications.sealing import SEAL
 from scheduling.models import Appointment
 
 MANAGE_PURPOSE = "manage"
@@ -24,6 +26,20 @@ def manage_token_hash(appointment: Appointment) -> str:
 
 def manage_url(appointment: Appointment) -> str:
     return f"{settings.PUBLIC_BASE_URL}/m/{manage_token(appointment)}"
+
+
+def sealed_manage_url(appointment: Appointment) -> str:
+    """The manage link as a recorded message holds it: the token is put back at send time."""
+    return f"{settings.PUBLIC_BASE_URL}/m/{SEAL}"
+
+
+def token_for_message(appointment_id: str) -> str | None:
+    """The manage token a sealed message about this appointment needs (at send time)."""
+    try:
+        found = Appointment.objects.filter(pk=appointment_id).only("manage_token_salt").first()
+    except (ValueError, ValidationError):
+        return None
+    return manage_token(found) if found is not None else None
 
 
 def ics_url(appointment: Appointment) -> str:

@@ -75,26 +75,25 @@ def render_email(name: str, context: dict[str, Any]) -> Email:
 # ---------------------------------------------------------------- context
 
 
-def _manage_url(appointment: Appointment) -> str:
-    from scheduling.booking.links import manage_url
+def _manage_url(appointment: Appointment, *, sealed: bool) -> str:
+    from scheduling.booking.links import manage_url, sealed_manage_url
 
-    return manage_url(appointment)
-
-
-def rebook_url(appointment: Appointment) -> str:
-    """Where a cancelled patient books again: the private page of the cancelled visit."""
-    return _manage_url(appointment)
+    return sealed_manage_url(appointment) if sealed else manage_url(appointment)
 
 
-def message_context(appointment: Appointment) -> dict[str, Any]:
+def message_context(appointment: Appointment, *, sealed: bool = True) -> dict[str, Any]:
+    """What a message about the appointment may say. Recorded messages hold sealed links
+    (notifications.sealing); an answer sent straight back (a TwiML reply) holds real ones.
+    The rebook link is the private page of the cancelled visit."""
     patient, provider = appointment.patient, appointment.provider
+    link = _manage_url(appointment, sealed=sealed)
     return {
         "provider_name": sms_name(provider.name),
         "patient_name": sms_name(patient.name),
         "when": format_when(appointment.start, patient.timezone),
         "when_provider": format_when(appointment.start, provider.timezone),
-        "manage_url": _manage_url(appointment),
-        "rebook_url": rebook_url(appointment),
+        "manage_url": link,
+        "rebook_url": link,
         "video_url": appointment.video_url,
         "service_name": appointment.service.name,  # provider emails' bodies only
         "contact_line": settings.SERVICE_CONTACT_LINE,
@@ -102,11 +101,10 @@ def message_context(appointment: Appointment) -> dict[str, Any]:
 
 
 def _invite_attachment(appointment: Appointment) -> list[dict[str, Any]]:
-    try:
-        from scheduling.calendar.invites import invite_for
-    except ImportError:  # the iCalendar module has not landed yet
-        return []
-    content, method = invite_for(appointment)
+    from scheduling.booking.links import sealed_manage_url
+    from scheduling.calendar.invites import invite_for
+
+    content, method = invite_for(appointment, manage_link=sealed_manage_url(appointment))
     return [
         {
             "filename": "invite.ics",

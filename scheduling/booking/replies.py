@@ -64,4 +64,4 @@ def handle_reply(*, from_number: str, body: str) -> str | None:
     except DomainError as exc:
         logger.info("text reply refused: %s", exc.code)
         return messages.render_sms("reply_failed", contact)
-    return messages.render_sms(name, messages.message_context(appointment))
+    return messages.render_sms(name, messages.message_context(appointment, sealed=False))

@@ -146,24 +146,26 @@ def _local_zone(name: str) -> tuple[tzinfo, bool]:
     return get_zone(name), True
 
 
-def _invite_description(appointment: Appointment, method: str) -> str:
+def _invite_description(appointment: Appointment, method: str, link: str) -> str:
     who = provider_label(appointment.provider)
     if method == METHOD_CANCEL:
         return (
             f"Your appointment with {who} was cancelled.\n"
-            f"Details and booking again: {manage_url(appointment)}"
+            f"Details and booking again: {link}"
         )
     lines = [f"Video appointment with {who}".rstrip(".") + "."]
     if appointment.status == AppointmentStatus.REQUESTED:
         lines.append("Waiting for the provider to confirm.")
     lines += [
         f"Join: {appointment.video_url}",
-        f"Reschedule or cancel: {manage_url(appointment)}",
+        f"Reschedule or cancel: {link}",
     ]
     return "\n".join(lines)
 
 
-def invite_for(appointment: Appointment, *, now: datetime | None = None) -> tuple[bytes, str]:
+def invite_for(
+    appointment: Appointment, *, now: datetime | None = None, manage_link: str | None = None
+) -> tuple[bytes, str]:
     """The current invite for an appointment, as (iCalendar bytes, iTIP method).
 
     METHOD:CANCEL for a cancelled appointment, METHOD:REQUEST for everything else; the UID
@@ -191,7 +193,8 @@ def invite_for(appointment: Appointment, *, now: datetime | None = None) -> tupl
     event.add("dtstart", appointment.start.astimezone(zone))
     event.add("dtend", appointment.end.astimezone(zone))
     event.add("summary", FreeText(invite_summary(appointment.provider)))
-    event.add("description", FreeText(_invite_description(appointment, method)))
+    link = manage_link or manage_url(appointment)  # an emailed invite holds a sealed one
+    event.add("description", FreeText(_invite_description(appointment, method, link)))
     event.add("status", event_status(appointment.status))
     event.add("location", appointment.video_url)
     event.add("url", appointment.video_url)

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from notifications.models import Notification
 from referrals.links import referral_token
 from referrals.models import Referral
+from tests.factories import as_sent
 from tests.referrals.conftest import book, provider_client
 
 
@@ -41,8 +42,9 @@ def test_a_referral_closes_the_loop_from_creation_to_completed(
     assert response.json()["status"] == "offered"
     link = Notification.objects.get(template="referral_link", channel="sms")
     assert link.recipient == "+12125550142"
+    assert "/r/" in link.body and referral_token(referral) not in link.body  # stored sealed
     assert (
-        link.body
+        as_sent(link)
         == f"Dana W. can see you. Choose a time: http://testserver/r/{referral_token(referral)}"
     )
 
