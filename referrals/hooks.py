@@ -157,13 +157,14 @@ def patient_erased(*, patient: Patient, phone: str) -> None:
     number): the details the coordinator typed, the reason and notes, and their messages.
     The workflow's timeline stays, without its words."""
     referrals = Referral.objects.filter(Q(patient=patient) | Q(patient_phone=phone))
-    ids = [str(pk) for pk in referrals.values_list("pk", flat=True)]
+    pks = list(referrals.values_list("pk", flat=True))
+    ids = [str(pk) for pk in pks]
     emails = set(referrals.exclude(patient_email="").values_list("patient_email", flat=True))
     for email in emails:
         forget_recipient(phone="", email=email, subject_refs=[])
     forget_recipient(phone="", email="", subject_refs=[f"referral:{pk}" for pk in ids])
-    ReferralEvent.objects.filter(referral__in=ids).update(note="", data={})
-    ReferralOffer.objects.filter(referral__in=ids).update(decline_reason="")
+    ReferralEvent.objects.filter(referral__in=pks).update(note="", data={})
+    ReferralOffer.objects.filter(referral__in=pks).update(decline_reason="")
     referrals.update(
         patient_name="Erased patient",
         patient_phone="",

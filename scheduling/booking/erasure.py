@@ -35,7 +35,11 @@ def erased_phone(patient: Patient) -> str:
 
 @transaction.atomic
 def erase_patient(
-    *, patient: Patient, actor: str = Actor.STAFF, actor_user: Any = None, now: datetime | None = None
+    *,
+    patient: Patient,
+    actor: str = Actor.STAFF,
+    actor_user: Any = None,
+    now: datetime | None = None,
 ) -> Patient:
     """Remove the patient's name, phone, email and free text from every table; future visits
     are cancelled, pending messages suppressed. Idempotent."""
@@ -52,9 +56,7 @@ def erase_patient(
     AppointmentEvent.objects.filter(appointment__patient=patient).update(reason="", data={})
     PatientEvent.objects.filter(patient=patient).update(data={})
     IdempotencyKey.objects.filter(response_body__id__in=ids).delete()
-    forget_recipient(
-        phone=phone, email=email, subject_refs=[f"appointment:{pk}" for pk in ids]
-    )
+    forget_recipient(phone=phone, email=email, subject_refs=[f"appointment:{pk}" for pk in ids])
     observers.patient_erased(patient=patient, phone=phone)
     SmsOptOut.objects.filter(phone=phone).delete()  # consent is off: nothing will text it
     LogEntry.objects.filter(

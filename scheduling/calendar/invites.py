@@ -149,10 +149,7 @@ def _local_zone(name: str) -> tuple[tzinfo, bool]:
 def _invite_description(appointment: Appointment, method: str, link: str) -> str:
     who = provider_label(appointment.provider)
     if method == METHOD_CANCEL:
-        return (
-            f"Your appointment with {who} was cancelled.\n"
-            f"Details and booking again: {link}"
-        )
+        return f"Your appointment with {who} was cancelled.\nDetails and booking again: {link}"
     lines = [f"Video appointment with {who}".rstrip(".") + "."]
     if appointment.status == AppointmentStatus.REQUESTED:
         lines.append("Waiting for the provider to confirm.")
