@@ -15,6 +15,7 @@ from common.events import AppendOnlyEvent, Stateful
 from common.formatting import initials, short_name
 from common.states import STATE_CHOICES
 from common.timezones import is_timezone
+from scheduling.audit.models import AuditEvent  # noqa: F401 (the app's models are found here)
 from scheduling.availability.windows import parse_windows
 
 
