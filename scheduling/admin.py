@@ -14,8 +14,11 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
 from common.errors import DomainError
+from common.events import Actor, signed_in
 from common.parsers import parse_json
 from common.states import STATES
+from scheduling.audit.admin import AuditedAdmin, appointment_patients, form_changes
+from scheduling.audit.services import Subject, appointment_subject, json_value, patient_subject
 from scheduling.directory import WEEKDAYS, DirectoryInvalid, import_directory
 from scheduling.models import (
     Appointment,
@@ -25,6 +28,7 @@ from scheduling.models import (
     Insurance,
     Language,
     Patient,
+    PatientEvent,
     Provider,
     ProviderLicense,
     Service,
@@ -276,7 +280,7 @@ class LanguageAdmin(_VocabularyAdmin):
 
 
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin):
+class PatientAdmin(AuditedAdmin):
     list_display = ["name", "masked_phone", "state", "timezone", "sms_consent", "created_at"]
     list_filter = ["sms_consent", "state"]
     search_fields = ["name", "phone", "email"]
@@ -288,6 +292,24 @@ class PatientAdmin(admin.ModelAdmin):
         if len(obj.phone) <= 4:
             return "•" * len(obj.phone)
         return f"{obj.phone[:2]}{'•' * (len(obj.phone) - 6)}{obj.phone[-4:]}"
+
+    def audit_subjects(self, objs: Any) -> list[Subject]:
+        return [patient_subject(p) for p in objs]
+
+    def save_model(self, request: HttpRequest, obj: Patient, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        # The patient's own timeline keeps the old and new values; the access log the names.
+        changes = {
+            k: [json_value(old), json_value(new)] for k, (old, new) in form_changes(form).items()
+        }
+        if change and changes:
+            PatientEvent.objects.create(
+                patient=obj,
+                actor=Actor.STAFF,
+                actor_user=signed_in(request.user),
+                kind="edited",
+                data=changes,
+            )
 
 
 _EVENT_FIELDS: tuple[str, ...] = (
@@ -339,7 +361,7 @@ class AppointmentEventInline(admin.TabularInline):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(admin.ModelAdmin):
+class AppointmentAdmin(AuditedAdmin):
     """Read-only: appointments change through the booking services, which notify and log."""
 
     list_display = ["start", "provider", "service", "patient", "status", "modality"]
@@ -352,6 +374,9 @@ class AppointmentAdmin(admin.ModelAdmin):
     fields = _APPOINTMENT_FIELDS
     readonly_fields = _APPOINTMENT_FIELDS
 
+    def audit_subjects(self, objs: Any) -> list[Subject]:
+        return [appointment_subject(a) for a in objs]
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
@@ -363,7 +388,7 @@ class AppointmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(IdempotencyKey)
-class IdempotencyKeyAdmin(admin.ModelAdmin):
+class IdempotencyKeyAdmin(AuditedAdmin):
     list_display = ["scope", "key", "response_status", "created_at"]
     list_filter = ["response_status"]  # scopes are per client: too many to list
     search_fields = ["key"]
@@ -376,6 +401,12 @@ class IdempotencyKeyAdmin(admin.ModelAdmin):
         "response_body",
         "created_at",
     ]
+
+    def audit_subjects(self, objs: Any) -> list[Subject]:
+        # A stored answer to a booking shows the patient block of its appointment.
+        booked = {k.pk: str((k.response_body or {}).get("id") or "") for k in objs}
+        patients = appointment_patients(booked.values())
+        return [Subject("idempotency_key", str(pk), patients.get(a)) for pk, a in booked.items()]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
