@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
 from referrals.access import referral_subject
 from referrals.models import Coordinator, Organization, Referral, ReferralEvent, ReferralOffer
@@ -11,14 +12,14 @@ from scheduling.audit.services import Subject
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(SimpleHistoryAdmin):
     list_display = ["name", "slug"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ("name",)}
 
 
 @admin.register(Coordinator)
-class CoordinatorAdmin(admin.ModelAdmin):
+class CoordinatorAdmin(SimpleHistoryAdmin):
     list_display = ["user", "organization"]
     list_select_related = ["user", "organization"]
     autocomplete_fields = ["organization"]
@@ -53,7 +54,7 @@ class ReferralEventInline(admin.TabularInline):
 
 
 @admin.register(Referral)
-class ReferralAdmin(AuditedAdmin):
+class ReferralAdmin(AuditedAdmin, SimpleHistoryAdmin):
     list_display = ["id", "status", "urgency", "organization", "created_at", "deadline_at"]
     list_filter = ["status", "urgency", "organization"]
     list_select_related = ["organization"]

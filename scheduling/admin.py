@@ -12,6 +12,7 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from simple_history.admin import SimpleHistoryAdmin
 
 from common.errors import DomainError
 from common.events import Actor, signed_in
@@ -126,7 +127,7 @@ class DirectoryUploadForm(forms.Form):
 
 
 @admin.register(Provider)
-class ProviderAdmin(admin.ModelAdmin):
+class ProviderAdmin(SimpleHistoryAdmin):
     list_display = [
         "name",
         "slug",
@@ -233,7 +234,7 @@ class ProviderAdmin(admin.ModelAdmin):
 
 
 @admin.register(Service)
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(SimpleHistoryAdmin):
     list_display = [
         "name",
         "provider",
