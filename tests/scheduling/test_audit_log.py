@@ -187,3 +187,37 @@ def test_an_appointment_change_by_the_api_logs_the_status_before_and_after(servi
     assert response.status_code == 200
     row = AuditEvent.objects.get()
     assert row.changes == {"status": ["confirmed", "cancelled"]}
+
+
+def _synchronous_commit() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_reads_row_skips_the_disk_flush_for_its_own_statement_only(client, service):
+    appointment = make_appointment(service, WED_10)
+    with CaptureQueriesContext(connection) as captured:
+        client.get(manage_path(appointment))
+    assert AuditEvent.objects.count() == 1
+    assert "set_config('synchronous_commit', 'off', true)" in captured.captured_queries[-1]["sql"]
+    # set_config(..., true) lasted for the INSERT's own transaction: bookings stay durable.
+    assert _synchronous_commit() == "on"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_row_written_inside_a_change_commits_with_it_as_durably(service):
+    from django.db import transaction
+
+    with transaction.atomic(), CaptureQueriesContext(connection) as captured:
+        record_access(
+            accessor=Accessor(channel="admin", role="staff"),
+            action="change",
+            subjects=[Subject("patient", "1", PatientFactory().pk)],
+        )
+        assert _synchronous_commit() == "on"
+    assert "set_config" not in captured.captured_queries[0]["sql"]
+    assert AuditEvent.objects.count() == 1
