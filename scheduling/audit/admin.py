@@ -70,6 +70,18 @@ class AuditedAdmin(admin.ModelAdmin):
             self._audit(request, AuditAction.VIEW, [obj])
         return response
 
+    def history_form_view(
+        self, request: HttpRequest, object_id: str, version_id: str, extra_context: Any = None
+    ) -> Any:
+        """A past version of the record (django-simple-history's page, where the admin has it)."""
+        response = super().history_form_view(  # type: ignore[misc]
+            request, object_id, version_id, extra_context
+        )
+        obj = self.get_object(request, unquote(object_id))
+        if obj is not None and response.status_code == 200:
+            self._audit(request, AuditAction.VIEW, [obj])
+        return response
+
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
         self._audit(request, AuditAction.CHANGE, [obj], form_changes(form))

@@ -76,6 +76,7 @@ class World:
         self.referral = assign_referral(
             referral=self.referral, providers=[self.provider], actor_user=self.coordinator
         )
+        self.referral_version = self.referral.history.latest().history_id
         self.notification = Notification.objects.create(
             channel="sms",
             recipient=self.patient.phone,

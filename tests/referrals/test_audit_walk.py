@@ -369,6 +369,12 @@ CASES: list[tuple[str, str, Callable[[World], Any], str, str, str]] = [
                 "view",
                 "referral",
             ),
+            (
+                "referral version",
+                "/admin/referrals/referral/{w.referral.pk}/history/{w.referral_version}/",
+                "view",
+                "referral",
+            ),
             ("message list", "/admin/notifications/notification/", "list", "patient"),
             (
                 "message",
