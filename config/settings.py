@@ -243,6 +243,11 @@ NOTIFICATIONS_DISPATCH = env_str("NOTIFICATIONS_DISPATCH", "queue")
 # appointment_changed(); see scheduling/observers.py.
 APPOINTMENT_OBSERVERS = ["referrals.hooks"]
 
+# Audit trail (scheduling.audit): the history of directory, availability, referral and
+# coordinator changes is django-simple-history's; its middleware names the user who changed.
+INSTALLED_APPS += ["simple_history"]
+MIDDLEWARE += ["simple_history.middleware.HistoryRequestMiddleware"]
+
 VIDEO_ROOM_BASE_URL = env_str("VIDEO_ROOM_BASE_URL", "https://meet.jit.si/")
 
 # Reminders before an appointment, in hours.

@@ -1,19 +1,25 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from typing import Any
 
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from referrals.access import referral_subject
 from referrals.models import Coordinator, Organization, Referral, ReferralEvent, ReferralOffer
+from scheduling.audit.admin import AuditedAdmin
+from scheduling.audit.services import Subject
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(SimpleHistoryAdmin):
     list_display = ["name", "slug"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ("name",)}
 
 
 @admin.register(Coordinator)
-class CoordinatorAdmin(admin.ModelAdmin):
+class CoordinatorAdmin(SimpleHistoryAdmin):
     list_display = ["user", "organization"]
     list_select_related = ["user", "organization"]
     autocomplete_fields = ["organization"]
@@ -48,7 +54,7 @@ class ReferralEventInline(admin.TabularInline):
 
 
 @admin.register(Referral)
-class ReferralAdmin(admin.ModelAdmin):
+class ReferralAdmin(AuditedAdmin, SimpleHistoryAdmin):
     list_display = ["id", "status", "urgency", "organization", "created_at", "deadline_at"]
     list_filter = ["status", "urgency", "organization"]
     list_select_related = ["organization"]
@@ -57,3 +63,6 @@ class ReferralAdmin(admin.ModelAdmin):
     # Status moves only through the workflow (referrals.services), never by hand here.
     readonly_fields = ["status", "token_salt", "token_hash", "escalated_at", "nudged_at"]
     inlines = [ReferralOfferInline, ReferralEventInline]
+
+    def audit_subjects(self, objs: Any) -> list[Subject]:
+        return [referral_subject(r) for r in objs]

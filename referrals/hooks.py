@@ -165,11 +165,14 @@ def patient_erased(*, patient: Patient, phone: str) -> None:
     forget_recipient(phone="", email="", subject_refs=[f"referral:{pk}" for pk in ids])
     ReferralEvent.objects.filter(referral__in=pks).update(note="", data={})
     ReferralOffer.objects.filter(referral__in=pks).update(decline_reason="")
-    referrals.update(
-        patient_name="Erased patient",
-        patient_phone="",
-        patient_email="",
-        reason="",
-        notes="",
-        patient_sms_consent=False,
-    )
+    erased = {
+        "patient_name": "Erased patient",
+        "patient_phone": "",
+        "patient_email": "",
+        "reason": "",
+        "notes": "",
+        "patient_sms_consent": False,
+    }
+    referrals.update(**erased)
+    # The change history keeps the referral as it was at each step: those copies go too.
+    Referral.history.model.objects.filter(id__in=pks).update(**erased)  # type: ignore[attr-defined]

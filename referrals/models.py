@@ -13,6 +13,7 @@ from django.utils import timezone
 from common.events import AppendOnlyEvent, Stateful, signed_in
 from common.formatting import initials
 from common.states import STATE_CHOICES
+from scheduling.audit.history import track_history
 
 
 class Organization(models.Model):
@@ -331,3 +332,7 @@ class ReferralEvent(AppendOnlyEvent):
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.from_status} -> {self.to_status}"
+
+
+# Who changed a referral, a coordinator or an organization, when and how (with the old values).
+track_history(Organization, Coordinator, Referral)

@@ -21,10 +21,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from common.errors import DomainError
 from referrals import selectors, services
-from referrals.access import is_coordinating
+from referrals.access import audit_role, is_coordinating, referral_subject
 from referrals.forms import DeclineForm
 from referrals.links import referral_for_token
 from referrals.models import OfferStatus, Referral, ReferralOffer, ReferralStatus
+from scheduling.audit.models import AuditAction, AuditChannel, AuditRole
+from scheduling.audit.requests import record
 from scheduling.availability import selectors as availability
 from scheduling.booking import links
 from scheduling.booking.access import user_provider
@@ -39,6 +41,32 @@ def _referral(token: str) -> Referral:
     if referral is None:
         raise Http404("This link does not work.")
     return referral
+
+
+def _audit(
+    request: HttpRequest,
+    channel: str,
+    action: str,
+    referrals: list[Referral],
+    *,
+    coordinating: bool = False,
+    patient: bool = False,
+    changes: dict[str, tuple[Any, Any]] | None = None,
+) -> None:
+    role, organization_id = (
+        (AuditRole.PATIENT, None)
+        if patient
+        else audit_role(request.user, coordinating=coordinating)
+    )
+    record(
+        request,
+        channel=channel,
+        role=role,
+        organization_id=organization_id,
+        action=action,
+        subjects=[referral_subject(r) for r in referrals],
+        changes=changes,
+    )
 
 
 def _flow(token: str, referral: Referral, offers: list[ReferralOffer]) -> BookingFlow:
@@ -65,6 +93,7 @@ def _flow(token: str, referral: Referral, offers: list[ReferralOffer]) -> Bookin
 def referral_choices(request: HttpRequest, token: str) -> HttpResponse:
     """The providers this referral offers, each with its next opening."""
     referral = _referral(token)
+    _audit(request, AuditChannel.LINK, AuditAction.VIEW, [referral], patient=True)
     zone = visitor_zone(request, state=referral.patient_state)
     context: dict[str, Any] = {"referral": referral, "zone": zone, "token": token}
     if referral.status == ReferralStatus.SCHEDULED and referral.appointment is not None:
@@ -100,6 +129,8 @@ def referral_provider(request: HttpRequest, token: str, slug: str) -> HttpRespon
 @never_cache
 def referral_book(request: HttpRequest, token: str, slug: str) -> HttpResponse:
     referral, offers = _offered(token, slug)
+    if request.method == "GET":  # the form, filled in with what the referral was given
+        _audit(request, AuditChannel.LINK, AuditAction.VIEW, [referral], patient=True)
     return book(request, slug, flow=_flow(token, referral, offers))
 
 
@@ -117,13 +148,20 @@ def inbox(request: HttpRequest, provider: Provider) -> HttpResponse:
         .select_related("referral__specialty", "service")
         .order_by("-referral__urgency", "created_at")
     )
+    shown = list(offers)
+    _audit(request, AuditChannel.PORTAL, AuditAction.LIST, [o.referral for o in shown])
     context = {
         "provider": provider,
-        "offers": list(offers),
+        "offers": shown,
         "decline_form": DeclineForm(),
         "nav": "referrals",
     }
     return render(request, "referrals/inbox.html", context)
+
+
+def _changed(request: HttpRequest, before: Referral, after: Referral) -> None:
+    changes = {"status": (before.status, after.status)}
+    _audit(request, AuditChannel.PORTAL, AuditAction.CHANGE, [after], changes=changes)
 
 
 def _offer_to(provider: Provider, referral_id: Any) -> Referral:
@@ -140,10 +178,13 @@ def _offer_to(provider: Provider, referral_id: Any) -> Referral:
 def accept(request: HttpRequest, provider: Provider, referral_id: Any) -> HttpResponse:
     referral = _offer_to(provider, referral_id)
     try:
-        services.accept_referral(referral=referral, provider=provider, actor_user=request.user)
+        accepted = services.accept_referral(
+            referral=referral, provider=provider, actor_user=request.user
+        )
     except DomainError as error:
         messages.error(request, error.detail)
     else:
+        _changed(request, referral, accepted)
         messages.success(request, "Accepted. The patient can now book a time with you.")
     return HttpResponseRedirect(reverse("portal-referrals"))
 
@@ -157,7 +198,7 @@ def decline(request: HttpRequest, provider: Provider, referral_id: Any) -> HttpR
         messages.error(request, "Say why you are declining, so the referrer can find someone else.")
         return HttpResponseRedirect(reverse("portal-referrals"))
     try:
-        services.decline_referral(
+        declined = services.decline_referral(
             referral=referral,
             provider=provider,
             reason=form.cleaned_data["reason"],
@@ -166,6 +207,7 @@ def decline(request: HttpRequest, provider: Provider, referral_id: Any) -> HttpR
     except DomainError as error:
         messages.error(request, error.detail)
     else:
+        _changed(request, referral, declined)
         messages.success(request, "Declined. The referrer is told.")
     return HttpResponseRedirect(reverse("portal-referrals"))
 
@@ -177,6 +219,7 @@ def board(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     now = timezone.now()
     rows = list(selectors.open_referrals_board(request.user))
+    _audit(request, AuditChannel.BOARD, AuditAction.LIST, rows, coordinating=True)
     groups: dict[str, list[dict[str, Any]]] = {}
     for referral in rows:
         groups.setdefault(referral.get_status_display(), []).append(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions
@@ -12,7 +13,7 @@ from rest_framework.views import APIView
 
 from common.errors import DomainError, NotFound
 from referrals import selectors, services
-from referrals.access import is_coordinating
+from referrals.access import audit_role, is_coordinating, referral_subject
 from referrals.models import OfferStatus, Referral, ReferralStatus
 from referrals.serializers import (
     AssignInput,
@@ -23,6 +24,8 @@ from referrals.serializers import (
     match_data,
     referral_data,
 )
+from scheduling.audit.models import AuditAction, AuditChannel
+from scheduling.audit.requests import record
 from scheduling.booking.access import user_provider
 from scheduling.models import Provider
 
@@ -46,6 +49,26 @@ def _load(request: Request, referral_id: object) -> tuple[Referral, str]:
     if provider is not None:
         return referral, PROVIDER
     raise NotFound()
+
+
+def _audit(
+    request: Request,
+    action: str,
+    referrals: list[Referral],
+    *,
+    coordinating: bool,
+    changes: dict[str, tuple[Any, Any]] | None = None,
+) -> None:
+    role, organization_id = audit_role(request.user, coordinating=coordinating)
+    record(
+        request,
+        channel=AuditChannel.API,
+        role=role,
+        organization_id=organization_id,
+        action=action,
+        subjects=[referral_subject(r) for r in referrals],
+        changes=changes,
+    )
 
 
 def _require_staff(role: str) -> None:
@@ -80,8 +103,11 @@ def _provider_of(request: Request, referral: Referral, role: str, slug: str | No
     )
 
 
-def _respond(referral: Referral, role: str) -> Response:
+def _respond(request: Request, referral: Referral, role: str, before: str) -> Response:
+    """The referral after a change: logged as the change, with its status before and after."""
     fresh = selectors.referral_queryset().get(pk=referral.pk)
+    changes = {"status": (before, fresh.status)}
+    _audit(request, AuditAction.CHANGE, [fresh], coordinating=role == STAFF, changes=changes)
     return Response(referral_data(fresh, staff=role == STAFF))
 
 
@@ -96,6 +122,7 @@ class ReferralListCreateView(APIView):
         serializer.is_valid(raise_exception=True)
         referral = services.create_referral(created_by=request.user, **serializer.validated_data)
         fresh = selectors.referral_queryset().get(pk=referral.pk)
+        _audit(request, AuditAction.CHANGE, [fresh], coordinating=True)
         return Response(referral_data(fresh, staff=True), status=201)
 
     @extend_schema(operation_id="referrals_list", responses={200: dict})
@@ -106,6 +133,7 @@ class ReferralListCreateView(APIView):
             qs = qs.filter(status=status)
         staff = is_coordinating(request.user)
         page = list(qs.order_by("-created_at")[:100])
+        _audit(request, AuditAction.LIST, page, coordinating=staff)
         return Response(
             {
                 "results": [
@@ -120,6 +148,7 @@ class ReferralDetailView(APIView):
     @extend_schema(responses={200: dict})
     def get(self, request: Request, referral_id: str) -> Response:
         referral, role = _load(request, referral_id)
+        _audit(request, AuditAction.VIEW, [referral], coordinating=role == STAFF)
         return Response(referral_data(referral, staff=role == STAFF))
 
 
@@ -127,6 +156,7 @@ class ReferralAssignView(APIView):
     @extend_schema(request=AssignInput, responses={200: dict})
     def post(self, request: Request, referral_id: str) -> Response:
         referral, role = _load(request, referral_id)
+        before = referral.status
         _require_staff(role)
         serializer = AssignInput(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -143,25 +173,27 @@ class ReferralAssignView(APIView):
                 )
             providers = [found[s] for s in dict.fromkeys(slugs)]
         services.assign_referral(referral=referral, providers=providers, actor_user=request.user)
-        return _respond(referral, role)
+        return _respond(request, referral, role, before)
 
 
 class ReferralAcceptView(APIView):
     @extend_schema(request=RespondInput, responses={200: dict})
     def post(self, request: Request, referral_id: str) -> Response:
         referral, role = _load(request, referral_id)
+        before = referral.status
         serializer = RespondInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         referral.check_transition(ReferralStatus.ACCEPTED)
         provider = _provider_of(request, referral, role, serializer.validated_data.get("provider"))
         services.accept_referral(referral=referral, provider=provider, actor_user=request.user)
-        return _respond(referral, role)
+        return _respond(request, referral, role, before)
 
 
 class ReferralDeclineView(APIView):
     @extend_schema(request=DeclineInput, responses={200: dict})
     def post(self, request: Request, referral_id: str) -> Response:
         referral, role = _load(request, referral_id)
+        before = referral.status
         serializer = DeclineInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         referral.check_transition(ReferralStatus.DECLINED)
@@ -172,20 +204,21 @@ class ReferralDeclineView(APIView):
             reason=serializer.validated_data["reason"],
             actor_user=request.user,
         )
-        return _respond(referral, role)
+        return _respond(request, referral, role, before)
 
 
 class ReferralCancelView(APIView):
     @extend_schema(request=CancelInput, responses={200: dict})
     def post(self, request: Request, referral_id: str) -> Response:
         referral, role = _load(request, referral_id)
+        before = referral.status
         _require_staff(role)
         serializer = CancelInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.cancel_referral(
             referral=referral, reason=serializer.validated_data["reason"], actor_user=request.user
         )
-        return _respond(referral, role)
+        return _respond(request, referral, role, before)
 
 
 class ReferralMatchesView(APIView):
@@ -194,4 +227,5 @@ class ReferralMatchesView(APIView):
         referral, role = _load(request, referral_id)
         _require_staff(role)
         matches, _ = selectors.find_matches(referral)
+        _audit(request, AuditAction.VIEW, [referral], coordinating=True)
         return Response({"referral": str(referral.id), "results": [match_data(m) for m in matches]})

@@ -12,11 +12,14 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from simple_history.admin import SimpleHistoryAdmin
 
 from common.errors import DomainError
-from common.events import Actor
+from common.events import Actor, signed_in
 from common.parsers import parse_json
 from common.states import STATES
+from scheduling.audit.admin import AuditedAdmin, appointment_patients, form_changes
+from scheduling.audit.services import Subject, appointment_subject, json_value, patient_subject
 from scheduling.booking.erasure import erase_patient
 from scheduling.directory import WEEKDAYS, DirectoryInvalid, import_directory
 from scheduling.models import (
@@ -27,6 +30,7 @@ from scheduling.models import (
     Insurance,
     Language,
     Patient,
+    PatientEvent,
     Provider,
     ProviderLicense,
     Service,
@@ -124,7 +128,7 @@ class DirectoryUploadForm(forms.Form):
 
 
 @admin.register(Provider)
-class ProviderAdmin(admin.ModelAdmin):
+class ProviderAdmin(SimpleHistoryAdmin):
     list_display = [
         "name",
         "slug",
@@ -231,7 +235,7 @@ class ProviderAdmin(admin.ModelAdmin):
 
 
 @admin.register(Service)
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(SimpleHistoryAdmin):
     list_display = [
         "name",
         "provider",
@@ -278,7 +282,7 @@ class LanguageAdmin(_VocabularyAdmin):
 
 
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin):
+class PatientAdmin(AuditedAdmin):
     list_display = ["name", "masked_phone", "state", "timezone", "sms_consent", "created_at"]
     list_filter = ["sms_consent", "state"]
     search_fields = ["name", "phone", "email"]
@@ -297,6 +301,24 @@ class PatientAdmin(admin.ModelAdmin):
         if len(obj.phone) <= 4:
             return "•" * len(obj.phone)
         return f"{obj.phone[:2]}{'•' * (len(obj.phone) - 6)}{obj.phone[-4:]}"
+
+    def audit_subjects(self, objs: Any) -> list[Subject]:
+        return [patient_subject(p) for p in objs]
+
+    def save_model(self, request: HttpRequest, obj: Patient, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        # The patient's own timeline keeps the old and new values; the access log the names.
+        changes = {
+            k: [json_value(old), json_value(new)] for k, (old, new) in form_changes(form).items()
+        }
+        if change and changes:
+            PatientEvent.objects.create(
+                patient=obj,
+                actor=Actor.STAFF,
+                actor_user=signed_in(request.user),
+                kind="edited",
+                data=changes,
+            )
 
 
 _EVENT_FIELDS: tuple[str, ...] = (
@@ -348,7 +370,7 @@ class AppointmentEventInline(admin.TabularInline):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(admin.ModelAdmin):
+class AppointmentAdmin(AuditedAdmin):
     """Read-only: appointments change through the booking services, which notify and log."""
 
     list_display = ["start", "provider", "service", "patient", "status", "modality"]
@@ -361,6 +383,9 @@ class AppointmentAdmin(admin.ModelAdmin):
     fields = _APPOINTMENT_FIELDS
     readonly_fields = _APPOINTMENT_FIELDS
 
+    def audit_subjects(self, objs: Any) -> list[Subject]:
+        return [appointment_subject(a) for a in objs]
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
@@ -372,7 +397,7 @@ class AppointmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(IdempotencyKey)
-class IdempotencyKeyAdmin(admin.ModelAdmin):
+class IdempotencyKeyAdmin(AuditedAdmin):
     list_display = ["scope", "key", "response_status", "created_at"]
     list_filter = ["response_status"]  # scopes are per client: too many to list
     search_fields = ["key"]
@@ -385,6 +410,12 @@ class IdempotencyKeyAdmin(admin.ModelAdmin):
         "response_body",
         "created_at",
     ]
+
+    def audit_subjects(self, objs: Any) -> list[Subject]:
+        # A stored answer to a booking shows the patient block of its appointment.
+        booked = {k.pk: str((k.response_body or {}).get("id") or "") for k in objs}
+        patients = appointment_patients(booked.values())
+        return [Subject("idempotency_key", str(pk), patients.get(a)) for pk, a in booked.items()]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

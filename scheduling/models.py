@@ -15,6 +15,8 @@ from common.events import AppendOnlyEvent, Stateful
 from common.formatting import initials, short_name
 from common.states import STATE_CHOICES
 from common.timezones import is_timezone
+from scheduling.audit.history import track_history
+from scheduling.audit.models import AuditEvent  # noqa: F401 (the app's models are found here)
 from scheduling.availability.windows import parse_windows
 
 
@@ -441,3 +443,7 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope}:{self.key}"
+
+
+# Who changed the directory and availability, when and how (scheduling.audit.history).
+track_history(Provider, ProviderLicense, Service, WeeklyHours, DateOverride, TimeOff)

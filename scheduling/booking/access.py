@@ -83,8 +83,3 @@ def resolve_access(request: Any, appointment_id: object) -> Access:
     if access is None:
         raise NotFound()
     return access
-
-
-def get_appointment_for_request(request: Any, appointment_id: object) -> Appointment:
-    """The appointment this request may see (manage token, staff, or its provider); else 404."""
-    return resolve_access(request, appointment_id).appointment

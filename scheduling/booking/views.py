@@ -20,6 +20,9 @@ from common.errors import DomainError
 from common.events import Actor
 from common.limits import client_address
 from notifications import verification
+from scheduling.audit.models import AuditAction, AuditChannel
+from scheduling.audit.requests import record
+from scheduling.audit.services import appointment_subject
 from scheduling.booking import links, selectors, services
 from scheduling.booking.access import Access, resolve_access
 from scheduling.booking.idempotency import clean_key, client_scope, fingerprint, run_idempotent
@@ -70,6 +73,27 @@ def _request_actor(request: Request) -> tuple[str, Any]:
     if user.is_authenticated and getattr(user, "provider", None) is not None:
         return Actor.PROVIDER, user
     return Actor.PATIENT, None
+
+
+def _audit(
+    request: Request,
+    actor: str,
+    action: str,
+    appointment: Appointment,
+    changes: dict[str, tuple[Any, Any]] | None = None,
+) -> None:
+    record(
+        request,
+        channel=AuditChannel.API,
+        role=actor,
+        action=action,
+        subjects=[appointment_subject(appointment)],
+        changes=changes,
+    )
+
+
+# What an appointment action may change, for the access log (the event row has the rest).
+_LOGGED_FIELDS = ("status", "start", "end")
 
 
 def _caller(request: Request) -> str:
@@ -136,6 +160,7 @@ class AppointmentCreateView(APIView):
                 actor_user=actor_user,
             )
             sent = validate_details(details)
+            _audit(request, actor, AuditAction.CHANGE, appointment)
             return 201, appointment_body(appointment, with_links=True, sent=sent)
 
         with busy_as_503():
@@ -163,7 +188,9 @@ class AppointmentDetailView(APIView):
     )
     def get(self, request: Request, appointment_id: str) -> Response:
         access = resolve_access(request, appointment_id)
-        return Response(appointment_body(access.appointment, with_links=access.is_patient))
+        body = appointment_body(access.appointment, with_links=access.is_patient)
+        _audit(request, access.actor, AuditAction.VIEW, access.appointment)
+        return Response(body)
 
 
 class _AppointmentActionView(APIView):
@@ -179,8 +206,15 @@ class _AppointmentActionView(APIView):
         values: dict[str, Any] = {}
         if self.input_serializer is not None:
             values = dict(_validated(self.input_serializer, request).validated_data)
+        before = {name: getattr(access.appointment, name) for name in _LOGGED_FIELDS}
         with busy_as_503():
             appointment = self.act(access, values)
+        changes = {
+            name: (old, getattr(appointment, name))
+            for name, old in before.items()
+            if getattr(appointment, name) != old
+        }
+        _audit(request, access.actor, AuditAction.CHANGE, appointment, changes)
         return Response(appointment_body(appointment, with_links=access.is_patient))
 
 

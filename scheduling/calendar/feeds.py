@@ -17,6 +17,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.cache import cache
@@ -35,7 +36,7 @@ FEED_PAST = timedelta(days=30)
 CANCELLED_KEPT = timedelta(days=30)
 DEFAULT_HORIZON_DAYS = 60
 # Bump when the rendering changes, so cached feeds and ETags from before are not reused.
-RENDER_VERSION = "3"
+RENDER_VERSION = "4"
 CACHE_TIMEOUT = 24 * 3600
 _MAX_TOKEN_LENGTH = 64
 
@@ -246,13 +247,22 @@ def feed_entries(provider: Provider, window: FeedWindow) -> list[ical.FeedEntry]
     return [make(row) for row in rows]
 
 
-def render_feed(provider: Provider, state: FeedState) -> bytes:
+class RenderedFeed(NamedTuple):
+    body: bytes
+    # (appointment id, patient id), one per patient the feed names: for the access log.
+    shown: list[tuple[str, int]]
+
+
+def render_feed(provider: Provider, state: FeedState) -> RenderedFeed:
     """The feed's bytes: from the cache when its fingerprint is unchanged, else rendered."""
     key = f"bridgeway:feed:{provider.pk}"
     cached = cache.get(key)
     if cached is not None and cached[0] == state.etag:
-        return cached[1]
-    body = ical.feed_for(provider, feed_entries(provider, state.window))
+        return RenderedFeed(cached[1], cached[2])
+    entries = feed_entries(provider, state.window)
+    body = ical.feed_for(provider, entries)
+    by_patient = {e.patient_id: str(e.id) for e in reversed(entries) if e.patient_id is not None}
+    shown = [(appointment_id, patient_id) for patient_id, appointment_id in by_patient.items()]
     # One entry per provider: a newer fingerprint replaces the older rendering.
-    cache.set(key, (state.etag, body), CACHE_TIMEOUT)
-    return body
+    cache.set(key, (state.etag, body, shown), CACHE_TIMEOUT)
+    return RenderedFeed(body, shown)

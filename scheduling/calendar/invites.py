@@ -261,6 +261,7 @@ class FeedEntry(NamedTuple):
     video_room: str
     session_key: str
     capacity: int
+    patient_id: int | None = None  # for the access log, never rendered
 
 
 FEED_ENTRY_FIELDS = (
@@ -274,6 +275,7 @@ FEED_ENTRY_FIELDS = (
     "video_room",
     "session_key",
     "service__capacity",
+    "patient_id",
 )
 
 

@@ -16,7 +16,10 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from common.errors import DomainError
-from scheduling.booking.access import get_appointment_for_request
+from scheduling.audit.models import AuditAction, AuditChannel, AuditRole
+from scheduling.audit.requests import record
+from scheduling.audit.services import Subject, appointment_subject
+from scheduling.booking.access import resolve_access
 from scheduling.calendar import feeds
 from scheduling.calendar import invites as ical
 
@@ -56,10 +59,18 @@ class AppointmentInviteView(APIView):
     def get(self, request: Request, appointment_id: str) -> HttpResponseBase:
         """The appointment's current invite as an .ics download."""
         try:
-            appointment = get_appointment_for_request(request, appointment_id)
+            access = resolve_access(request, appointment_id)
         except DomainError:
             return _not_found()
+        appointment = access.appointment
         body, _method = ical.invite_for(appointment)
+        record(
+            request,
+            channel=AuditChannel.CALENDAR,
+            role=access.actor,
+            action=AuditAction.EXPORT,
+            subjects=[appointment_subject(appointment)],
+        )
         response = HttpResponse(body, content_type=CALENDAR_TYPE)
         response["Content-Disposition"] = (
             f'attachment; filename="{ical.invite_filename(appointment)}"'
@@ -93,7 +104,17 @@ def provider_feed(request: HttpRequest, token: str) -> HttpResponseBase:
     if not_modified is not None:
         _feed_headers(not_modified, state)
         return not_modified
-    response = HttpResponse(feeds.render_feed(provider, state), content_type=CALENDAR_TYPE)
+    rendered = feeds.render_feed(provider, state)
+    if request.method == "GET":  # a HEAD shows no names
+        # The token stands for the provider: the log has the role and path, not a login.
+        record(
+            request,
+            channel=AuditChannel.CALENDAR,
+            role=AuditRole.PROVIDER,
+            action=AuditAction.EXPORT,
+            subjects=[Subject("appointment", a, p) for a, p in rendered.shown],
+        )
+    response = HttpResponse(rendered.body, content_type=CALENDAR_TYPE)
     response["Content-Disposition"] = 'inline; filename="appointments.ics"'
     _feed_headers(response, state)
     return response

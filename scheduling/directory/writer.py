@@ -8,6 +8,12 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from common.errors import Conflict
+from scheduling.audit.history import (
+    create_with_history,
+    delete_with_history,
+    is_tracked,
+    record_updates,
+)
 from scheduling.directory.names import language_name, vocabulary_name
 from scheduling.directory.validation import ProviderSpec, validate_directory
 from scheduling.models import (
@@ -127,7 +133,7 @@ def _write(specs: list[ProviderSpec]) -> ImportSummary:
         elif changed := _apply(provider, spec.values):
             # One UPDATE per changed row: bulk_update's CASE expressions cost far more.
             provider.save(update_fields=[*changed, "updated_at"])
-    Provider.objects.bulk_create(created, batch_size=BATCH)
+    create_with_history(Provider, created, batch_size=BATCH)
     summary.providers_created = len(created)
     summary.providers_updated = len(specs) - len(created)
     ids = dict(Provider.objects.filter(slug__in=slugs).values_list("slug", "pk"))
@@ -203,9 +209,14 @@ def _apply(obj: Any, values: dict[str, Any]) -> list[str]:
 
 def _replace_rows(model: Any, provider_ids: list[int], rows: list[Any]) -> None:
     """Delete the providers' rows of `model`, then insert `rows` (a list in the file replaces)."""
+    if not is_tracked(model):  # the vocabulary links keep no history
+        if provider_ids:
+            model.objects.filter(provider_id__in=provider_ids).delete()
+        model.objects.bulk_create(rows, batch_size=BATCH)
+        return
     if provider_ids:
-        model.objects.filter(provider_id__in=provider_ids).delete()
-    model.objects.bulk_create(rows, batch_size=BATCH)
+        delete_with_history(model.objects.filter(provider_id__in=provider_ids))
+    create_with_history(model, rows, batch_size=BATCH)
 
 
 def _upsert_services(
@@ -232,10 +243,13 @@ def _upsert_services(
             updated += 1
             if changed := _apply(service, values):
                 service.save(update_fields=changed)
-    Service.objects.bulk_create(created, batch_size=BATCH)
+    create_with_history(Service, created, batch_size=BATCH)
     # Deactivated, never deleted: appointments reference services.
-    retired = [s.pk for key, s in stored.items() if key not in keep and s.is_active]
-    Service.objects.filter(pk__in=retired).update(is_active=False)
+    retired = [s for key, s in stored.items() if key not in keep and s.is_active]
+    Service.objects.filter(pk__in=[s.pk for s in retired]).update(is_active=False)
+    for service in retired:
+        service.is_active = False
+    record_updates(Service, retired)
     summary.services_created = len(created)
     summary.services_updated = updated
     summary.services_deactivated = len(retired)

@@ -18,6 +18,9 @@ from django.utils import timezone
 from common.errors import DomainError
 from common.formatting import format_when
 from common.states import STATES
+from scheduling.audit.models import AuditAction, AuditChannel, AuditRole
+from scheduling.audit.requests import record
+from scheduling.audit.services import appointment_subject
 from scheduling.booking import links, services
 from scheduling.booking.patients import PatientDetails
 from scheduling.booking.throttling import enforce_booking_rate, enforce_provider_cap
@@ -220,6 +223,13 @@ def book(request: HttpRequest, slug: str, *, flow: BookingFlow | None = None) ->
                 if error.status == 429:
                     status = 429
             else:
+                record(
+                    request,
+                    channel=AuditChannel.PAGE,
+                    role=AuditRole.PATIENT,
+                    action=AuditAction.CHANGE,
+                    subjects=[appointment_subject(appointment)],
+                )
                 token = links.manage_token(appointment)
                 _remember_attempt(request, token)
                 return HttpResponseRedirect(reverse("booked", args=[token]))

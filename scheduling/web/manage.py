@@ -19,6 +19,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from common.errors import DomainError
 from common.events import Actor
 from common.formatting import format_when
+from scheduling.audit.models import AuditAction, AuditChannel, AuditRole
+from scheduling.audit.requests import record
+from scheduling.audit.services import appointment_subject
 from scheduling.booking import links, services
 from scheduling.calendar import invites as ical
 from scheduling.models import Appointment, AppointmentStatus
@@ -32,6 +35,22 @@ def _appointment(token: str) -> Appointment:
     if appointment is None:
         raise Http404("This link does not work.")
     return appointment
+
+
+def _audit(
+    request: HttpRequest,
+    appointment: Appointment,
+    action: str = AuditAction.VIEW,
+    changes: dict[str, tuple[object, object]] | None = None,
+) -> None:
+    record(
+        request,
+        channel=AuditChannel.LINK,
+        role=AuditRole.PATIENT,
+        action=action,
+        subjects=[appointment_subject(appointment)],
+        changes=changes,
+    )
 
 
 def _zone(request: HttpRequest, appointment: Appointment) -> VisitorZone:
@@ -78,6 +97,7 @@ def _context(request: HttpRequest, appointment: Appointment, token: str) -> dict
 def booked(request: HttpRequest, token: str) -> HttpResponse:
     """The confirmation page right after booking."""
     appointment = _appointment(token)
+    _audit(request, appointment)
     return render(request, "scheduling/booked.html", _context(request, appointment, token))
 
 
@@ -87,6 +107,7 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
     appointment = _appointment(token)
     context = _context(request, appointment, token)
     context["cancel_form"] = CancelForm()
+    _audit(request, appointment)
     return render(request, "scheduling/manage.html", context)
 
 
@@ -98,14 +119,21 @@ def cancel(request: HttpRequest, token: str) -> HttpResponse:
     if not form.is_valid():
         context = _context(request, appointment, token)
         context["cancel_form"] = form
+        _audit(request, appointment)
         return render(request, "scheduling/manage.html", context, status=400)
     try:
-        services.cancel_appointment(
+        cancelled = services.cancel_appointment(
             appointment=appointment, reason=form.cleaned_data["reason"], actor=Actor.PATIENT
         )
     except DomainError as error:
         messages.error(request, error.detail)
     else:
+        _audit(
+            request,
+            cancelled,
+            AuditAction.CHANGE,
+            {"status": (appointment.status, cancelled.status)},
+        )
         messages.success(request, "Your appointment is cancelled." + _texted(appointment))
     return HttpResponseRedirect(reverse("manage", args=[token]))
 
@@ -129,7 +157,7 @@ def reschedule(request: HttpRequest, token: str) -> HttpResponse:
             return HttpResponseRedirect(here)
         start = form.cleaned_data["start"]
         try:
-            services.reschedule_appointment(
+            moved = services.reschedule_appointment(
                 appointment=appointment, start=start, actor=Actor.PATIENT
             )
         except DomainError as error:
@@ -141,10 +169,12 @@ def reschedule(request: HttpRequest, token: str) -> HttpResponse:
             )
             week = week_of(start.astimezone(zone.zone).date()).isoformat()
             return HttpResponseRedirect(f"{here}?{urlencode({'week': week})}")
+        _audit(request, moved, AuditAction.CHANGE, {"start": (appointment.start, moved.start)})
         messages.success(request, "Your appointment is moved." + _texted(appointment))
         return HttpResponseRedirect(reverse("manage", args=[token]))
 
     context = _context(request, appointment, token)
+    _audit(request, appointment)
     start = parse_start(request.GET.get("start", ""))
     if start is not None:
         if is_offered(service, start, exclude_appointment_id=appointment.pk):

@@ -24,6 +24,9 @@ from django.views.decorators.http import require_GET, require_POST
 from common.errors import DomainError
 from common.events import Actor
 from notifications.models import Notification
+from scheduling.audit.models import AuditAction, AuditChannel, AuditRole
+from scheduling.audit.requests import record
+from scheduling.audit.services import appointment_subject
 from scheduling.booking import services
 from scheduling.booking.access import user_provider
 from scheduling.calendar import feeds
@@ -75,6 +78,22 @@ def _day_bounds(provider: Provider, now: datetime) -> tuple[datetime, datetime, 
     return start, tomorrow, week_end
 
 
+def _audit(
+    request: HttpRequest,
+    action: str,
+    appointments: list[Appointment],
+    changes: dict[str, tuple[Any, Any]] | None = None,
+) -> None:
+    record(
+        request,
+        channel=AuditChannel.PORTAL,
+        role=AuditRole.PROVIDER,
+        action=action,
+        subjects=[appointment_subject(a) for a in appointments],
+        changes=changes,
+    )
+
+
 def _appointments(provider: Provider) -> Any:
     return Appointment.objects.filter(provider=provider).select_related("patient", "service")
 
@@ -108,6 +127,7 @@ def home(request: HttpRequest, provider: Provider) -> HttpResponse:
         "today_date": start.date(),
         "nav": "home",
     }
+    _audit(request, AuditAction.LIST, [*today, *later, *requests, *upcoming])
     return render(request, "scheduling/portal/home.html", context)
 
 
@@ -142,17 +162,21 @@ def appointment_detail(
         "cancel_form": ProviderCancelForm(),
         "nav": "home",
     }
+    _audit(request, AuditAction.VIEW, [appointment])
     return render(request, "scheduling/portal/appointment.html", context)
 
 
 def _act(
-    request: HttpRequest, appointment: Appointment, call: Callable[[], Any], done: str
+    request: HttpRequest, appointment: Appointment, call: Callable[[], Appointment], done: str
 ) -> HttpResponseRedirect:
     try:
-        call()
+        changed = call()
     except DomainError as error:
         messages.error(request, error.detail)
     else:
+        _audit(
+            request, AuditAction.CHANGE, [changed], {"status": (appointment.status, changed.status)}
+        )
         messages.success(request, done)
     return HttpResponseRedirect(reverse("portal-appointment", args=[appointment.pk]))
 
