@@ -267,6 +267,8 @@ BOOKING_PER_PROVIDER_RATE_LIMIT = env_str("BOOKING_PER_PROVIDER_RATE_LIMIT", "4/
 # Sign-in and password-reset POSTs per address (login, admin login, password reset).
 LOGIN_RATE_LIMIT = env_str("LOGIN_RATE_LIMIT", "10/min")
 PASSWORD_RESET_RATE_LIMIT = env_str("PASSWORD_RESET_RATE_LIMIT", "5/hour")
+# Password-reset POSTs per email address named, whoever sends them (known or not alike).
+PASSWORD_RESET_ACCOUNT_RATE_LIMIT = env_str("PASSWORD_RESET_ACCOUNT_RATE_LIMIT", "3/hour")
 
 # django-q2: ORM broker by default, Redis with REDIS_URL. Its defaults retry forever and
 # rerun tasks whose timeout exceeds retry, so: timeout < retry, few attempts.

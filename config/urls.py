@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from common.limits import limit_posts
+from common.limits import limit_posts, posted_email
 from common.views import healthz
 
 urlpatterns = [
@@ -17,10 +17,15 @@ urlpatterns = [
         limit_posts("login", "LOGIN_RATE_LIMIT")(auth_views.LoginView.as_view()),
         name="login",
     ),
+    # ... and per account named, so no one floods one person's inbox from many addresses.
     path(
         "accounts/password_reset/",
         limit_posts("password-reset", "PASSWORD_RESET_RATE_LIMIT")(
-            auth_views.PasswordResetView.as_view()
+            limit_posts(
+                "password-reset-account",
+                "PASSWORD_RESET_ACCOUNT_RATE_LIMIT",
+                identify=posted_email,
+            )(auth_views.PasswordResetView.as_view())
         ),
         name="password_reset",
     ),
