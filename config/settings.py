@@ -147,6 +147,11 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+# Idle timeout: a session ends SESSION_IDLE_TIMEOUT_MINUTES after its last request. Every
+# request saves the session, pushing its expiry forward in the database and in the cookie.
+SESSION_IDLE_TIMEOUT_MINUTES = env_int("SESSION_IDLE_TIMEOUT_MINUTES", 30)
+SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT_MINUTES * 60
+SESSION_SAVE_EVERY_REQUEST = True
 LOGIN_URL = "/accounts/login/"
 # Providers land on their portal, coordinators on the referral board (referrals.views).
 LOGIN_REDIRECT_URL = "after-login"
