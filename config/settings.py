@@ -43,6 +43,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_q",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "notifications",
     "scheduling",
     "referrals",
@@ -57,6 +60,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "common.mfa.policy.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a lockout flagged during sign-in into its page.
@@ -147,6 +152,12 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+# A second factor (common.mfa: an authenticator app, or recovery codes) for staff and for
+# whoever these functions name, on every page and session-authenticated API call. Off in
+# development so make run's demo logins work with a password alone.
+REQUIRE_MFA = env_bool("REQUIRE_MFA", not DEBUG)
+MFA_REQUIRED_FOR = ["referrals.access.is_coordinating", "scheduling.booking.access.user_provider"]
+OTP_TOTP_ISSUER = "Bridgeway"
 # Idle timeout: a session ends SESSION_IDLE_TIMEOUT_MINUTES after its last request. Every
 # request saves the session, pushing its expiry forward in the database and in the cookie.
 SESSION_IDLE_TIMEOUT_MINUTES = env_int("SESSION_IDLE_TIMEOUT_MINUTES", 30)

@@ -29,6 +29,7 @@ urlpatterns = [
         ),
         name="password_reset",
     ),
+    path("accounts/mfa/", include("common.mfa.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
