@@ -56,9 +56,10 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before anything reads the session or a parameter: a NUL would reach PostgreSQL.
     "common.middleware.RefuseNulMiddleware",
+    "common.headers.PrivateResponsesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
+    "common.headers.TokenPageCsrfMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "common.mfa.policy.SecondFactorMiddleware",
