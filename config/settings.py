@@ -7,6 +7,7 @@ from pathlib import Path
 
 import dj_database_url
 import dj_email_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_int, env_list, env_secret, env_str
@@ -41,6 +42,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "knox",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "csp",
     "django_q",
     "axes",
     "django_otp",
@@ -53,6 +56,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before anything reads the session or a parameter: a NUL would reach PostgreSQL.
     "common.middleware.RefuseNulMiddleware",
@@ -68,6 +72,22 @@ MIDDLEWARE = [
     # Last, as django-axes asks: it turns a lockout flagged during sign-in into its page.
     "axes.middleware.AxesMiddleware",
 ]
+
+# A strict Content-Security-Policy (django-csp): scripts, styles and everything else from
+# this site only, no inline script or style, never framed. Images may also be data: URIs
+# (the blank favicon, Swagger UI's icons).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -200,7 +220,13 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Telehealth appointment and referral scheduling.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from drf-spectacular-sidecar's static files, never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
+# /api/schema/ and /api/docs/ answer 404 unless enabled (on in development).
+API_DOCS_ENABLED = env_bool("API_DOCS_ENABLED", DEBUG)
 
 # Email: EMAIL_URL (e.g. smtp://user:pass@host:587/?tls=True), else Django's EMAIL_*; console in dev.
 EMAIL_URL = env_str("EMAIL_URL")
