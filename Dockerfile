@@ -13,4 +13,6 @@ RUN pip install --no-cache-dir -c requirements.lock . \
 RUN useradd --create-home bridgeway
 USER bridgeway
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# config/gunicorn.py: bind :8000 (PORT), WEB_CONCURRENCY workers (3), access log to stdout
+# with link tokens redacted.
+CMD ["gunicorn", "-c", "python:config.gunicorn", "config.wsgi:application"]

@@ -73,15 +73,25 @@ def client_address(request: Any) -> str:
     return str(request.META.get("REMOTE_ADDR") or "")
 
 
-def limit_posts(scope: str, setting: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Wrap a form view so each address may POST at most settings.<setting> times (429 page)."""
+def posted_email(request: Any) -> str | None:
+    """The account a password-reset form names, as Django matches it (any case)."""
+    email = request.POST.get("email", "").strip().lower()
+    return email or None
+
+
+def limit_posts(
+    scope: str, setting: str, *, identify: Callable[[Any], str | None] = client_address
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Wrap a form view so each address (or what `identify` names) may POST at most
+    settings.<setting> times (429 page)."""
 
     def wrap(view: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(view)
         def limited(request: Any, *args: Any, **kwargs: Any) -> Any:
             rate = getattr(settings, setting, None)
-            if request.method == "POST" and rate:
-                wait = hit(scope, client_address(request), rate)
+            ident = identify(request) if request.method == "POST" and rate else None
+            if ident is not None and rate:
+                wait = hit(scope, ident, rate)
                 if wait is not None:
                     response = HttpResponse(
                         "Too many attempts. Please wait a few minutes and try again.",

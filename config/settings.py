@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 import dj_email_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_int, env_list, env_secret, env_str
@@ -29,6 +31,14 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [PUBLIC_BASE_URL])
 if env_bool("BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
+# Production TLS: HSTS (with subdomains and the preload flag, unless turned off) and
+# redirecting HTTP to HTTPS. The health check is exempt: compose probes it inside the
+# container over plain HTTP.
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -38,9 +48,15 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "csp",
     "django_q",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "notifications",
     "scheduling",
     "referrals",
@@ -48,16 +64,42 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before anything reads the session or a parameter: a NUL would reach PostgreSQL.
     "common.middleware.RefuseNulMiddleware",
+    "common.headers.PrivateResponsesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
+    "common.headers.TokenPageCsrfMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "common.mfa.policy.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a lockout flagged during sign-in into its page.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# A strict Content-Security-Policy (django-csp): scripts, styles and everything else from
+# this site only, no inline script or style, never framed. Images may also be data: URIs
+# (the blank favicon, Swagger UI's icons).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# Django's check looks for CsrfViewMiddleware by name; common.headers.TokenPageCsrfMiddleware
+# is that class, with Origin: null accepted on token pages only.
+SILENCED_SYSTEM_CHECKS = ["security.W003"]
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -106,6 +148,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 IS_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
 
+# django-axes first: every sign-in that calls authenticate() with the request (the site's
+# login, the admin's) is refused while locked out, and every failure is recorded.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Lockout after LOGIN_FAILURE_LIMIT failures from one address or for one username within
+# LOGIN_LOCKOUT_MINUTES (0: until reset in the admin or with `manage.py axes_reset`).
+# Attempts live in the database, so every web process sees the same count.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 30)
+AXES_COOLOFF_TIME = timedelta(minutes=_LOCKOUT_MINUTES) if _LOCKOUT_MINUTES > 0 else None
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_CLIENT_IP_CALLABLE = "common.limits.client_address"
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -127,6 +185,17 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+# A second factor (common.mfa: an authenticator app, or recovery codes) for staff and for
+# whoever these functions name, on every page and session-authenticated API call. Off in
+# development so make run's demo logins work with a password alone.
+REQUIRE_MFA = env_bool("REQUIRE_MFA", not DEBUG)
+MFA_REQUIRED_FOR = ["referrals.access.is_coordinating", "scheduling.booking.access.user_provider"]
+OTP_TOTP_ISSUER = "Bridgeway"
+# Idle timeout: a session ends SESSION_IDLE_TIMEOUT_MINUTES after its last request. Every
+# request saves the session, pushing its expiry forward in the database and in the cookie.
+SESSION_IDLE_TIMEOUT_MINUTES = env_int("SESSION_IDLE_TIMEOUT_MINUTES", 30)
+SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT_MINUTES * 60
+SESSION_SAVE_EVERY_REQUEST = True
 LOGIN_URL = "/accounts/login/"
 # Providers land on their portal, coordinators on the referral board (referrals.views).
 LOGIN_REDIRECT_URL = "after-login"
@@ -135,7 +204,7 @@ LOGOUT_REDIRECT_URL = "find-help"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -151,12 +220,25 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
 }
+# `Authorization: Token …` (common.api_tokens): stored hashed, expiring after API_TOKEN_DAYS.
+API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 30)
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=API_TOKEN_DAYS),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
+}
 SPECTACULAR_SETTINGS = {
     "TITLE": "Bridgeway API",
     "DESCRIPTION": "Telehealth appointment and referral scheduling.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from drf-spectacular-sidecar's static files, never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
+# /api/schema/ and /api/docs/ answer 404 unless enabled (on in development).
+API_DOCS_ENABLED = env_bool("API_DOCS_ENABLED", DEBUG)
 
 # Email: EMAIL_URL (e.g. smtp://user:pass@host:587/?tls=True), else Django's EMAIL_*; console in dev.
 EMAIL_URL = env_str("EMAIL_URL")
@@ -263,6 +345,8 @@ BOOKING_PER_PROVIDER_RATE_LIMIT = env_str("BOOKING_PER_PROVIDER_RATE_LIMIT", "4/
 # Sign-in and password-reset POSTs per address (login, admin login, password reset).
 LOGIN_RATE_LIMIT = env_str("LOGIN_RATE_LIMIT", "10/min")
 PASSWORD_RESET_RATE_LIMIT = env_str("PASSWORD_RESET_RATE_LIMIT", "5/hour")
+# Password-reset POSTs per email address named, whoever sends them (known or not alike).
+PASSWORD_RESET_ACCOUNT_RATE_LIMIT = env_str("PASSWORD_RESET_ACCOUNT_RATE_LIMIT", "3/hour")
 
 # django-q2: ORM broker by default, Redis with REDIS_URL. Its defaults retry forever and
 # rerun tasks whose timeout exceeds retry, so: timeout < retry, few attempts.
@@ -297,15 +381,53 @@ CACHES = {
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "bridgeway"}
 }
 
+# Every record passes a handler that redacts link tokens (common.redaction): Django's own
+# loggers are routed here too, instead of its defaults (which would also mail whole
+# requests to ADMINS).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"redact_secrets": {"()": "common.redaction.RedactSecretsFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_secrets"],
+        },
+        "server": {
+            "class": "logging.StreamHandler",
+            "formatter": "server",
+            "filters": ["redact_secrets"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django-q": {"level": env_str("Q_LOG_LEVEL", "INFO")}},
+    "loggers": {
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.server": {"handlers": ["server"], "level": "INFO", "propagate": False},
+        "django-q": {"level": env_str("Q_LOG_LEVEL", "INFO")},
+    },
 }
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", PUBLIC_BASE_URL.startswith("https"))
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# Error reports (common.sentry) only when SENTRY_DSN is set; names, phones, emails and link
+# tokens are scrubbed before an event leaves the process.
+SENTRY_DSN = env_secret("SENTRY_DSN")
+if SENTRY_DSN:
+    from common.sentry import init_sentry
+
+    init_sentry(
+        SENTRY_DSN,
+        environment=env_str("SENTRY_ENVIRONMENT", "development" if DEBUG else "production"),
+        release=env_str("SENTRY_RELEASE") or None,
+    )

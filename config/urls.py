@@ -3,10 +3,10 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from common.limits import limit_posts
-from common.views import healthz
+from common.limits import limit_posts, posted_email
+from common.views import healthz, only_when
 
 urlpatterns = [
     path("healthz/", healthz, name="healthz"),
@@ -17,17 +17,32 @@ urlpatterns = [
         limit_posts("login", "LOGIN_RATE_LIMIT")(auth_views.LoginView.as_view()),
         name="login",
     ),
+    # ... and per account named, so no one floods one person's inbox from many addresses.
     path(
         "accounts/password_reset/",
         limit_posts("password-reset", "PASSWORD_RESET_RATE_LIMIT")(
-            auth_views.PasswordResetView.as_view()
+            limit_posts(
+                "password-reset-account",
+                "PASSWORD_RESET_ACCOUNT_RATE_LIMIT",
+                identify=posted_email,
+            )(auth_views.PasswordResetView.as_view())
         ),
         name="password_reset",
     ),
+    path("accounts/mfa/", include("common.mfa.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # The split view loads its start-up script from a URL, as the CSP allows no inline script.
+    path("api/schema/", only_when("API_DOCS_ENABLED")(SpectacularAPIView.as_view()), name="schema"),
+    path(
+        "api/docs/",
+        only_when("API_DOCS_ENABLED")(
+            SpectacularSwaggerSplitView.as_view(
+                url_name="schema", template_name="api/swagger_ui.html"
+            )
+        ),
+        name="api-docs",
+    ),
     path("", include("referrals.urls")),
     path("api/", include("scheduling.urls")),
     path("", include("scheduling.web.urls")),

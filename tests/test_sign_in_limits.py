@@ -34,3 +34,17 @@ def test_a_limited_answer_says_when_to_come_back(settings):
     client.post("/accounts/login/", {"username": "x", "password": "y"})
     response = client.post("/accounts/login/", {"username": "x", "password": "y"})
     assert response.status_code == 429 and int(response["Retry-After"]) >= 1
+
+
+def test_password_reset_posts_for_one_account_are_limited_across_addresses(settings, mailoutbox):
+    settings.PASSWORD_RESET_ACCOUNT_RATE_LIMIT = "2/hour"
+    answers = [
+        Client(REMOTE_ADDR=f"203.0.113.{n}")
+        .post("/accounts/password_reset/", {"email": email})
+        .status_code
+        for n, email in enumerate(["a@example.net", "A@Example.net ", "a@example.net"])
+    ]
+    other = Client(REMOTE_ADDR="203.0.113.9").post(
+        "/accounts/password_reset/", {"email": "b@example.net"}
+    )
+    assert answers == [302, 302, 429] and other.status_code == 302

@@ -303,7 +303,7 @@ def _write_bookings(
 
 def _logins(result: SeedResult) -> None:
     """Development-only logins so the admin and the provider portal can be tried."""
-    from rest_framework.authtoken.models import Token
+    from common.api_tokens import issue_api_token
 
     user_model = get_user_model()
     username, password = ADMIN_LOGIN
@@ -315,7 +315,9 @@ def _logins(result: SeedResult) -> None:
         admin.set_password(password)
     admin.save()
     result.logins.append(("staff superuser", username, password))
-    result.api_token = Token.objects.get_or_create(user=admin)[0].key
+    # Tokens are stored hashed, so the one printed last time cannot be shown again: a fresh
+    # one each run (the earlier ones expire).
+    result.api_token = issue_api_token(user=admin)
 
     username, password = PROVIDER_LOGIN
     user, created = user_model.objects.get_or_create(

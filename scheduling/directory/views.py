@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from knox.auth import TokenAuthentication
 from rest_framework import authentication, generics, permissions
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
@@ -122,10 +123,7 @@ class ProviderSlotsView(APIView):
 # POST /api/directory/import/: the import_directory command over HTTP, for staff.
 class DirectoryImportView(APIView):
     # Token first so an anonymous caller gets 401 with WWW-Authenticate, not a bare 403.
-    authentication_classes = [
-        authentication.TokenAuthentication,
-        authentication.SessionAuthentication,
-    ]
+    authentication_classes = [TokenAuthentication, authentication.SessionAuthentication]
     permission_classes = [permissions.IsAdminUser]
     parser_classes = [BoundedJSONParser]
 

@@ -411,6 +411,53 @@ def test_the_less_travelled_pages_pass_the_accessibility_scan(
     journey.check(page, "login without a provider profile")
 
 
+def test_a_provider_sets_up_sign_in_codes_then_signs_in_with_one(
+    live_server, browser: Browser, service, settings
+):
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    settings.REQUIRE_MFA = True
+    journey = Journey("provider-second-factor")
+    provider = service.provider
+    provider.user = UserFactory(username="dana", password=PASSWORD)
+    provider.save()
+    page = new_context(browser).new_page()
+
+    def sign_in() -> None:
+        page.goto(f"{live_server.url}/portal/")
+        page.get_by_label("Username").fill("dana")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+
+    def code() -> str:
+        device = TOTPDevice.objects.get(user=provider.user)
+        return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
+
+    sign_in()
+    expect(page.get_by_role("heading", name="Set up sign-in codes")).to_be_visible()
+    expect(page.get_by_text("otpauth://totp/")).to_be_attached()
+    journey.check(page, "set up an authenticator")
+    page.get_by_label("Code").fill(code())
+    page.get_by_role("button", name="Turn on sign-in codes").click()
+    expect(page.get_by_role("heading", name="Sign-in codes are on")).to_be_visible()
+    recovery = page.locator("#recovery-codes li").first.inner_text()
+    journey.check(page, "recovery codes")
+    page.get_by_role("link", name=re.compile("continue")).click()
+    expect(page.get_by_role("link", name="Schedule")).to_be_visible()
+
+    page.get_by_role("button", name="Log out").click()
+    sign_in()
+    expect(page.get_by_role("heading", name="Enter your sign-in code")).to_be_visible()
+    page.get_by_label("Code").fill("000000")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("alert")).to_contain_text("did not work")
+    journey.check(page, "a wrong code")
+    page.get_by_label("Code").fill(recovery)
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("link", name="Schedule")).to_be_visible()
+
+
 def test_the_accessibility_scan_fails_on_a_serious_problem(browser: Browser):
     from tests.integration.browser_support import assert_accessible
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 import time_machine
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from common.api_tokens import issue_api_token
 from scheduling.models import Appointment
 from tests.factories import AppointmentFactory, StaffFactory, UserFactory
 from tests.scheduling.booking_helpers import NOW, WED_10, WED_14, book, make_service, token_of
@@ -123,7 +123,7 @@ def test_staff_see_and_change_every_appointment_with_a_drf_token(two_bookings):
     _, (second_id, _) = two_bookings
     staff = StaffFactory()
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=staff).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {issue_api_token(user=staff)}")
     assert client.get(f"/api/appointments/{second_id}/").status_code == 200
     response = client.post(
         f"/api/appointments/{second_id}/reschedule/", {"start": WED_14.isoformat()}, format="json"

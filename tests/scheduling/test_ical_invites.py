@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
+from common.api_tokens import issue_api_token
 from common.events import Actor
 from scheduling.booking import services
 from scheduling.booking.links import ics_url, manage_token, manage_url
@@ -335,10 +336,8 @@ def test_the_provider_signed_in_gets_the_invite_without_a_token(client) -> None:
 
 
 def test_staff_get_the_invite_with_an_api_token(client) -> None:
-    from rest_framework.authtoken.models import Token
-
     appointment = _appointment()
-    key = Token.objects.create(user=StaffFactory()).key
+    key = issue_api_token(user=StaffFactory())
     response = client.get(_invite_url(appointment, None), HTTP_AUTHORIZATION=f"Token {key}")
     assert response.status_code == 200
     parse(response.content)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from common.api_tokens import issue_api_token
 from scheduling.models import Provider
 from tests.factories import StaffFactory, UserFactory
 from tests.scheduling.directory_documents import MARCUS, document, provider
@@ -38,9 +38,9 @@ def test_a_logged_in_user_who_is_not_staff_gets_403():
 
 
 def test_a_non_staff_token_gets_403():
-    token = Token.objects.create(user=UserFactory())
+    token = issue_api_token(user=UserFactory())
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     assert client.post(URL, document(), format="json").status_code == 403
 
 
@@ -72,9 +72,9 @@ def test_staff_import_returns_the_summary(staff_client: APIClient):
 
 
 def test_a_staff_token_can_import():
-    token = Token.objects.create(user=StaffFactory())
+    token = issue_api_token(user=StaffFactory())
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     response = client.post(URL, document(), format="json")
     assert response.status_code == 200
     assert response.json()["providers_created"] == 1

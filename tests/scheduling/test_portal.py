@@ -197,9 +197,10 @@ def test_requests_waiting_are_listed_first_and_can_be_confirmed(portal):
     assert "Confirmed" in response.text
 
 
-def test_a_visit_can_be_marked_attended_or_no_show_after_it_starts(portal, service):
+def test_a_visit_can_be_marked_attended_or_no_show_after_it_starts(portal, provider, service):
     appointment = make_appointment(service, WED_10)
     with time_machine.travel(WED_10 + timedelta(hours=1), tick=False):
+        portal.force_login(provider.user)  # days later: the earlier session has idled out
         page = portal.get(f"/portal/appointments/{appointment.pk}/").text
         assert "Mark attended" in page
         portal.post(f"/portal/appointments/{appointment.pk}/attendance/", {"status": "no_show"})

@@ -250,6 +250,17 @@ def test_debug_logins_give_a_superuser_and_a_provider_linked_to_dana(settings):
     assert "coordinator / bridgeway-coordinator" in out.getvalue()
 
 
+def test_each_seeding_prints_a_fresh_api_token_that_opens_the_api(seeded: dict):
+    from rest_framework.test import APIClient
+
+    tokens = {seeded["first"].api_token, seeded["second"].api_token}
+    assert len(tokens) == 2 and "" not in tokens
+    for token in tokens:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+        assert client.get("/api/referrals/").status_code == 200
+
+
 def test_demo_referrals_cover_the_board_statuses_for_the_demo_organization(seeded: dict):
     referrals = Referral.objects.filter(organization__slug="riverside-primary-care")
     assert sorted(referrals.values_list("status", flat=True)) == [
