@@ -450,6 +450,8 @@ NO_PATIENT_DATA = {
     "password_reset_done",
     "password_reset_confirm",
     "password_reset_complete",
+    "mfa-setup",  # the signed-in person's own authenticator, no one else's data
+    "mfa-verify",
     "schema",
     "api-docs",
     "provider-list",
