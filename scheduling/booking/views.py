@@ -6,9 +6,9 @@ every refusal is a DomainError rendered as {"code", "detail", "fields"}.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import OperationalError
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -58,6 +58,25 @@ def busy_as_503() -> Iterator[None]:
                 headers={"Retry-After": RETRY_AFTER_SECONDS},
             ) from None
         raise
+
+
+# PostgreSQL rolled the whole transaction back to break a deadlock, or could not serialize
+# it: running it again gives the answer the race deserves (a 201 or a clean 409).
+_RETRY_SQLSTATES = {"40P01", "40001"}
+T = TypeVar("T")
+
+
+def retrying(work: Callable[[], T], *, attempts: int = 3) -> T:
+    for attempt in range(1, attempts + 1):
+        try:
+            return work()
+        except OperationalError as exc:
+            if (
+                attempt == attempts
+                or getattr(exc.__cause__, "sqlstate", None) not in _RETRY_SQLSTATES
+            ):
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _validated(serializer_class: type[Any], request: Request) -> Any:
@@ -165,15 +184,17 @@ class AppointmentCreateView(APIView):
 
         with busy_as_503():
             if key is None:
-                status, body = work()
+                status, body = retrying(work)
                 return Response(body, status=status)
-            status, body, replayed = run_idempotent(
-                scope=client_scope(BOOKING_SCOPE, client=_caller(request)),
-                key=key,
-                request_hash=fingerprint(data),
-                work=work,
-                redact=_stored,
-                restore=_restored,
+            status, body, replayed = retrying(
+                lambda: run_idempotent(
+                    scope=client_scope(BOOKING_SCOPE, client=_caller(request)),
+                    key=key,
+                    request_hash=fingerprint(data),
+                    work=work,
+                    redact=_stored,
+                    restore=_restored,
+                )
             )
         response = Response(body, status=status)
         if replayed:
