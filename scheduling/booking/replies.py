@@ -41,9 +41,9 @@ def handle_reply(*, from_number: str, body: str) -> str | None:
     from scheduling.booking import services
 
     word = reply_word(body)
-    if word not in CONFIRM_WORDS | CANCEL_WORDS:
-        return messages.render_sms("reply_help", {})
     contact = {"contact_line": settings.SERVICE_CONTACT_LINE}
+    if word not in CONFIRM_WORDS | CANCEL_WORDS:
+        return messages.render_sms("reply_help", contact)
     appointment = next_appointment(phone=from_number)
     if appointment is None:
         return messages.render_sms("reply_no_match", contact)

@@ -21,8 +21,18 @@ CLINICAL = re.compile(
     r"buprenorphine|suboxone|naloxone|overdose|withdrawal|treatment",
     re.IGNORECASE,
 )
-ASKS_FOR_CANCEL = re.compile(r"\bCANCEL\b|(?i:reply\s+\W?cancel\b)")
+# "CANCEL" is a carrier opt-out word: a text that puts a reply instruction in the same sentence
+# as "cancel" ("Reply X to cancel") invites the patient to answer "Cancel", which stops every
+# text and leaves the appointment booked.
+ASKS_FOR_CANCEL = re.compile(r"\bCANCEL\b|(?i:\breply\b[^.:]*\bcancel)")
 TEMPLATES = Path(messages.__file__).parents[1] / "templates" / "scheduling" / "messages"
+PROJECT = Path(messages.__file__).parents[2]
+# Every text template of every app: referral links, nudges, referrer texts, verification codes.
+EVERY_SMS_FILE = sorted(
+    str(p.relative_to(PROJECT))
+    for app in ("scheduling", "referrals", "notifications")
+    for p in (PROJECT / app / "templates").rglob("*sms*.txt")
+)
 SMS_TEMPLATES = sorted(p.name.removesuffix(".sms.txt") for p in TEMPLATES.glob("*.sms.txt"))
 EMAIL_TEMPLATES = sorted(
     p.name.removesuffix(".subject.txt") for p in TEMPLATES.glob("*.subject.txt")
@@ -135,3 +145,30 @@ def test_every_message_of_every_event_is_discreet(clock):
 @pytest.mark.parametrize("name", SMS_TEMPLATES)
 def test_no_text_doubles_the_period_after_an_initial(name):
     assert ".." not in messages.render_sms(name, WORST).replace("...", "")
+
+
+def test_the_reply_and_cancel_check_catches_the_old_wording():
+    assert ASKS_FOR_CANCEL.search("Reply C to confirm or X to cancel. Join: https://x")
+    assert ASKS_FOR_CANCEL.search("Reply X to cancel, STOP to opt out.")
+    assert not ASKS_FOR_CANCEL.search("Reply C to confirm. Join, change or cancel: https://x")
+
+
+@pytest.mark.parametrize("path", EVERY_SMS_FILE)
+def test_no_text_of_any_app_puts_a_reply_instruction_next_to_cancel(path):
+    raw = (PROJECT / path).read_text()
+
+    assert not ASKS_FOR_CANCEL.search(raw)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "referrals/templates/referrals/messages/patient_link_sms.txt",
+        "notifications/templates/notifications/verification_code.sms.txt",
+    ],
+)
+def test_a_first_text_to_a_number_names_the_sender_and_how_to_stop(path):
+    raw = (PROJECT / path).read_text()
+
+    assert raw.startswith("Bridgeway")
+    assert "Reply STOP" in raw

@@ -73,7 +73,7 @@ def test_a_known_number_without_upcoming_visits_gets_the_same_answer_as_a_strang
 def test_anything_else_gets_short_help(clock):
     answer = handle_reply(from_number=PHONE, body="what time is it")
 
-    assert answer.startswith("Reply C to confirm or X to cancel")
+    assert answer.startswith("Bridgeway: Reply C to confirm your next appointment.")
 
 
 def test_c_on_a_request_says_the_provider_still_has_to_confirm(clock):

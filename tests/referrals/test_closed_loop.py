@@ -45,7 +45,8 @@ def test_a_referral_closes_the_loop_from_creation_to_completed(
     assert "/r/" in link.body and referral_token(referral) not in link.body  # stored sealed
     assert (
         as_sent(link)
-        == f"Dana W. can see you. Choose a time: http://testserver/r/{referral_token(referral)}"
+        == "Bridgeway: Dana W. can see you. Choose a time: "
+        f"http://testserver/r/{referral_token(referral)} Reply STOP to stop texts."
     )
 
     booked = book(referral, dana, start)
