@@ -286,6 +286,8 @@ SMS_BACKEND = env_str(
 )
 # notifications hands inbound SMS replies to this handler (scheduling owns the meaning).
 SMS_REPLY_HANDLER = "scheduling.booking.replies.handle_reply"
+# Told of each STOP (phone=...): a patient who stops texts still has visits to hear about.
+SMS_OPT_OUT_OBSERVERS = ["scheduling.booking.replies.texts_stopped"]
 # Who puts a private link's token back into a message at send time (notifications.sealing),
 # by the message's subject: the outbox stores no working link.
 NOTIFICATION_LINK_RESOLVERS = {

@@ -1,4 +1,5 @@
-"""The inbound SMS reply handler (settings.SMS_REPLY_HANDLER): C/1 confirms, X/2 cancels.
+"""The inbound SMS reply handler (settings.SMS_REPLY_HANDLER): C/1 confirms, X/2 cancels;
+and the opt-out observer (settings.SMS_OPT_OUT_OBSERVERS) that emails a patient who stops texts.
 
 notifications has already handled the carrier words (STOP, START, HELP) and records each
 MessageSid once; this module gives the words meaning for the patient's next appointment.
@@ -13,7 +14,9 @@ from django.utils import timezone
 
 from common.errors import DomainError
 from common.events import Actor
+from notifications import recording as outbox
 from notifications.inbound import reply_word
+from notifications.models import Channel
 from scheduling.booking import messages
 from scheduling.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, Patient
 
@@ -33,6 +36,26 @@ def next_appointment(*, phone: str) -> Appointment | None:
         .filter(patient=patient, status__in=ACTIVE_STATUSES, start__gt=timezone.now())
         .order_by("start")
         .first()
+    )
+
+
+def texts_stopped(*, phone: str) -> None:
+    """A patient who sent STOP still has a visit: email them (when we have an address) that
+    texts stopped, that the visit stands, and the link to change or cancel it. Carriers treat
+    "Cancel" as STOP, so this is also how a patient who meant to cancel by text finds out."""
+    appointment = next_appointment(phone=phone)
+    if appointment is None or not appointment.patient.email:
+        return
+    email = messages.render_email("texts_stopped", messages.message_context(appointment))
+    outbox.enqueue(
+        channel=Channel.EMAIL,
+        recipient=appointment.patient.email,
+        template="texts_stopped",
+        subject=email.subject,
+        body=email.text,
+        html_body=email.html,
+        dedupe_key=f"texts_stopped:{appointment.id}:{timezone.now().isoformat()}",
+        subject_ref=f"appointment:{appointment.id}",
     )
 
 

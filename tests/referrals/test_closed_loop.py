@@ -44,8 +44,7 @@ def test_a_referral_closes_the_loop_from_creation_to_completed(
     assert link.recipient == "+12125550142"
     assert "/r/" in link.body and referral_token(referral) not in link.body  # stored sealed
     assert (
-        as_sent(link)
-        == "Bridgeway: Dana W. can see you. Choose a time: "
+        as_sent(link) == "Bridgeway: Dana W. can see you. Choose a time: "
         f"http://testserver/r/{referral_token(referral)} Reply STOP to stop texts."
     )
 

@@ -48,7 +48,10 @@ def test_a_decline_offers_the_next_match_and_texts_the_patient_its_link(
     }
     assert [e["to_status"] for e in body["events"]][-2:] == ["declined", "offered"]
     texts = Notification.objects.filter(channel="sms", template="referral_link").order_by("id")
-    assert [t.body.removeprefix("Bridgeway: ").split(" can see you")[0] for t in texts] == ["Dana W.", "Sam K."]
+    assert [t.body.removeprefix("Bridgeway: ").split(" can see you")[0] for t in texts] == [
+        "Dana W.",
+        "Sam K.",
+    ]
     assert not Notification.objects.filter(template="referral_declined").exists()
     # The one who declined is not proposed again.
     matches = staff_client.get(f"/api/referrals/{referral.id}/matches/").json()["results"]
