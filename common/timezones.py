@@ -7,10 +7,32 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from common.errors import DomainError
 
+# The tz database's geographic areas. Names outside them are legacy or system aliases
+# ("EST", "US/Eastern", "Factory", "localtime", "posix/...") that a person never chooses and
+# that some calendars do not know: refuse them, and suggest an Area/City name instead.
+AREAS = frozenset(
+    {
+        "Africa",
+        "America",
+        "Antarctica",
+        "Arctic",
+        "Asia",
+        "Atlantic",
+        "Australia",
+        "Europe",
+        "Indian",
+        "Pacific",
+    }
+)
+
 
 @lru_cache(maxsize=1)
 def _known() -> frozenset[str]:
-    return frozenset(available_timezones())
+    return frozenset(
+        name
+        for name in available_timezones()
+        if name == "UTC" or name.partition("/")[0] in AREAS and "/" in name
+    )
 
 
 def is_timezone(name: str) -> bool:

@@ -164,7 +164,7 @@ def parse_slot_params(
         raise DomainError(
             "invalid_range", "end must not be before start.", fields={"end": str(last)}
         )
-    if (last - first).days > MAX_RANGE_DAYS:
+    if (last - first).days + 1 > MAX_RANGE_DAYS:  # both ends are days searched
         raise DomainError(
             "range_too_long",
             f"A slot search covers at most {MAX_RANGE_DAYS} days.",

@@ -72,6 +72,15 @@ def test_an_unknown_time_zone_is_refused(client, provider):
     assert_error(slots(client, tz="../../etc/passwd"), 400, "invalid_timezone")
 
 
+@pytest.mark.parametrize("zone", ["localtime", "Factory", "posix/America/Chicago", "US/Eastern"])
+def test_a_system_or_legacy_zone_name_is_refused(client, provider, zone):
+    assert_error(slots(client, tz=zone), 400, "invalid_timezone")
+
+
+def test_utc_is_accepted_as_a_zone(client, provider):
+    assert slots(client, tz="UTC").status_code == 200
+
+
 @pytest.mark.parametrize(
     "value",
     [
@@ -93,9 +102,12 @@ def test_an_end_before_the_start_is_refused(client, provider):
     assert_error(slots(client, start="2026-03-10", end="2026-03-09"), 400, "invalid_range")
 
 
-def test_a_range_longer_than_62_days_is_refused(client, provider):
-    assert_error(slots(client, start="2026-03-01", end="2026-05-03"), 400, "range_too_long")
-    assert slots(client, start="2026-03-01", end="2026-05-02").status_code == 200
+def test_a_range_of_63_days_counting_both_ends_is_refused(client, provider):
+    assert_error(slots(client, start="2026-03-01", end="2026-05-02"), 400, "range_too_long")
+
+
+def test_a_range_of_62_days_counting_both_ends_is_served(client, provider):
+    assert slots(client, start="2026-03-01", end="2026-05-01").status_code == 200
 
 
 def test_an_unknown_service_is_refused(client, provider):
