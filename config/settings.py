@@ -28,9 +28,15 @@ ALLOWED_HOSTS = env_list(
 )
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [PUBLIC_BASE_URL])
-if env_bool("BEHIND_PROXY", False):
+BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
+# How many proxies append to X-Forwarded-For in front of the app (deploy/nginx.conf is one).
+# Rate limits, lockouts and the audit's addresses take the client from that header only
+# then: without it every client would share the proxy's address; with it unset, a client
+# could pick its own.
+NUM_PROXIES = env_int("NUM_PROXIES", 1 if BEHIND_PROXY else 0)
 # Production TLS: HSTS (with subdomains and the preload flag, unless turned off) and
 # redirecting HTTP to HTTPS. The health check is exempt: compose probes it inside the
 # container over plain HTTP.
@@ -219,6 +225,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 25,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
+    "NUM_PROXIES": NUM_PROXIES or None,
 }
 # `Authorization: Token …` (common.api_tokens): stored hashed, expiring after API_TOKEN_DAYS.
 API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 30)

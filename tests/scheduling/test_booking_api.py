@@ -187,6 +187,16 @@ def test_the_rate_limit_ignores_a_forged_forwarded_for_header(client, service, s
     assert response.status_code == 429
 
 
+def test_behind_one_proxy_each_forwarded_client_has_its_own_limit(client, service, settings):
+    settings.BOOKING_RATE_LIMIT = "1/min"
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    first = {"HTTP_X_FORWARDED_FOR": "203.0.113.9"}
+    second = {"HTTP_X_FORWARDED_FOR": "198.51.100.7, 203.0.113.10"}  # forged part first
+    assert book(client, service, WED_10, headers=first).status_code == 201
+    assert book(client, service, WED_11, headers=second).status_code == 201
+    assert book(client, service, WED_11, headers=first).status_code == 429
+
+
 def test_a_refused_booking_leaves_no_patient_behind(client, service):
     book(client, service, WED_10, patient={"state": "CA"})
     book(client, service, WED_10 + timedelta(minutes=7))
