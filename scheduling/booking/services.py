@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
@@ -36,6 +36,7 @@ from scheduling.models import (
     AppointmentEventKind,
     AppointmentStatus,
     Patient,
+    Series,
     Service,
 )
 
@@ -178,6 +179,8 @@ def _record(
         reason=reason,
         data=data or {},
     )
+    if appointment.series_id is not None and kind != Kind.PATIENT_CONFIRMED:
+        Series.objects.filter(pk=appointment.series_id).update(sequence=F("sequence") + 1)
     record_appointment_notifications(appointment=appointment, event=event)
     observers.appointment_changed(
         appointment=appointment, event=event, referral_token=referral_token
