@@ -299,6 +299,7 @@ SMS_OPT_OUT_OBSERVERS = ["scheduling.booking.replies.texts_stopped"]
 # by the message's subject: the outbox stores no working link.
 NOTIFICATION_LINK_RESOLVERS = {
     "appointment": "scheduling.booking.links.token_for_message",
+    "series": "scheduling.booking.links.token_for_series_message",
     "referral": "referrals.links.token_for_message",
 }
 # Calling codes texts may go to; other numbers get 400 phone_not_supported (SMS-pumping fraud).

@@ -18,6 +18,7 @@ from common.timezones import is_timezone
 from scheduling.audit.history import track_history
 from scheduling.audit.models import AuditEvent  # noqa: F401 (the app's models are found here)
 from scheduling.availability.windows import parse_windows
+from scheduling.booking.models import IdempotencyKey, Series  # noqa: F401 (found here too)
 
 
 def validate_timezone(value: str) -> None:
@@ -151,6 +152,9 @@ class Service(models.Model):
         default=0, help_text="Order on the profile; first is the default"
     )
     is_active = models.BooleanField(default=True)
+    series_max_weeks = models.PositiveSmallIntegerField(
+        default=0, help_text="0: single visits only; else the longest recurring series, in weeks"
+    )
 
     class Meta:
         ordering = ["provider", "position", "id"]
@@ -356,6 +360,11 @@ class Appointment(Stateful, models.Model):
     sequence = models.PositiveIntegerField(default=0, help_text="iCalendar SEQUENCE")
     cancel_reason = models.CharField(max_length=500, blank=True)
     cancelled_late = models.BooleanField(default=False)
+    # An occurrence of a series, and the instant its rule gives it (its RECURRENCE-ID).
+    series = models.ForeignKey(
+        Series, null=True, blank=True, on_delete=models.PROTECT, related_name="appointments"
+    )
+    series_start = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -424,25 +433,6 @@ class AppointmentEvent(AppendOnlyEvent):
 
     class Meta(AppendOnlyEvent.Meta):
         pass
-
-
-class IdempotencyKey(models.Model):
-    """A stored answer to a POST, replayed for the same key and body within 24 hours."""
-
-    key = models.CharField(max_length=200)
-    scope = models.CharField(max_length=64)
-    request_hash = models.CharField(max_length=64)
-    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_body = models.JSONField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["scope", "key"], name="unique_idempotency_key")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.scope}:{self.key}"
 
 
 # Who changed the directory and availability, when and how (scheduling.audit.history).

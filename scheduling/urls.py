@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
+from scheduling.booking.series_views import SeriesCancelView, SeriesDetailView
 from scheduling.booking.views import (
     AppointmentAttendanceView,
     AppointmentCancelView,
@@ -12,7 +13,7 @@ from scheduling.booking.views import (
     AppointmentDetailView,
     AppointmentRescheduleView,
 )
-from scheduling.calendar.views import AppointmentInviteView
+from scheduling.calendar.views import AppointmentInviteView, SeriesInviteView
 from scheduling.directory.views import (
     DirectoryImportView,
     ProviderDetailView,
@@ -55,5 +56,8 @@ urlpatterns: list = [
         AppointmentInviteView.as_view(),
         name="appointment-invite",
     ),
+    path("series/<str:series_id>/", SeriesDetailView.as_view(), name="series-detail"),
+    path("series/<str:series_id>/cancel/", SeriesCancelView.as_view(), name="series-cancel"),
+    path("series/<str:series_id>/invite.ics", SeriesInviteView.as_view(), name="series-invite"),
     path("directory/import/", DirectoryImportView.as_view(), name="directory-import"),
 ]

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 
 from common.tokens import derive_token, hash_token
 from notifications.sealing import SEAL
-from scheduling.models import Appointment
+from scheduling.models import Appointment, Series
 
 MANAGE_PURPOSE = "manage"
 
@@ -55,6 +55,48 @@ def appointment_for_token(token: object) -> Appointment | None:
         return None
     return (
         Appointment.objects.select_related("provider", "service", "patient")
+        .filter(manage_token_hash=hash_token(token))
+        .first()
+    )
+
+
+# A series has a link of its own, made the same way: derived from (id, salt), hash stored.
+SERIES_PURPOSE = "series"
+
+
+def series_token(series: Series) -> str:
+    return derive_token(SERIES_PURPOSE, series.id, series.manage_token_salt)
+
+
+def series_manage_url(series: Series) -> str:
+    return f"{settings.PUBLIC_BASE_URL}/s/{series_token(series)}"
+
+
+def sealed_series_manage_url() -> str:
+    return f"{settings.PUBLIC_BASE_URL}/s/{SEAL}"
+
+
+def series_ics_url(series: Series) -> str:
+    return (
+        f"{settings.PUBLIC_BASE_URL}/api/series/{series.id}/invite.ics?token={series_token(series)}"
+    )
+
+
+def token_for_series_message(series_id: str) -> str | None:
+    """The series token a sealed message about this series needs (at send time)."""
+    try:
+        found = Series.objects.filter(pk=series_id).only("manage_token_salt").first()
+    except (ValueError, ValidationError):
+        return None
+    return series_token(found) if found is not None else None
+
+
+def series_for_token(token: object) -> Series | None:
+    """The series a series token opens, or None (the hash column is unique)."""
+    if not isinstance(token, str) or not token or len(token) > 200:
+        return None
+    return (
+        Series.objects.select_related("provider", "service", "patient")
         .filter(manage_token_hash=hash_token(token))
         .first()
     )

@@ -45,6 +45,20 @@ def answering_by_sms() -> Iterator[None]:
         _answering_by_sms.reset(token)
 
 
+# Set while a series change (scheduling.booking.series) cancels several visits: it sends one
+# message for them all, so each visit's own cancellation only withdraws its reminders.
+_series_change: ContextVar[bool] = ContextVar("series_change", default=False)
+
+
+@contextlib.contextmanager
+def one_message_for_series() -> Iterator[None]:
+    token = _series_change.set(True)
+    try:
+        yield
+    finally:
+        _series_change.reset(token)
+
+
 # ---------------------------------------------------------------- pure helpers
 
 
@@ -103,8 +117,12 @@ def message_context(appointment: Appointment, *, sealed: bool = True) -> dict[st
 def _invite_attachment(appointment: Appointment) -> list[dict[str, Any]]:
     from scheduling.booking.links import sealed_manage_url
     from scheduling.calendar.invites import invite_for
+    from scheduling.calendar.series import occurrence_invite
 
-    content, method = invite_for(appointment, manage_link=sealed_manage_url(appointment))
+    if appointment.series_id is not None:  # the patient's calendar holds the series' entry
+        content, method = occurrence_invite(appointment)
+    else:
+        content, method = invite_for(appointment, manage_link=sealed_manage_url(appointment))
     return [
         {
             "filename": "invite.ics",
@@ -237,9 +255,13 @@ def record_appointment_notifications(*, appointment: Appointment, event: Appoint
     from common.events import Actor
     from scheduling.models import AppointmentStatus
 
+    kind, now = event.kind, event.at
+    if _series_change.get():
+        if kind == "cancelled":
+            cancel_reminders(appointment=appointment, reason="the appointment was cancelled")
+        return
     patient, provider = appointment.patient, appointment.provider
     context = {**message_context(appointment), "actor": event.actor}
-    kind, now = event.kind, event.at
 
     def key(audience: str, channel: str) -> str:
         return f"{kind}:{audience}:{channel}:{appointment.id}:{event.pk}"

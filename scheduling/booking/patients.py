@@ -13,7 +13,9 @@ from common.events import signed_in
 from common.phones import is_textable, to_e164
 from common.states import is_state
 from common.timezones import is_timezone
-from scheduling.models import Patient, PatientEvent
+from scheduling.booking import observers
+from scheduling.booking.selectors import is_licensed
+from scheduling.models import Appointment, Patient, PatientEvent, Service
 
 
 @dataclass(frozen=True)
@@ -140,3 +142,63 @@ def find_or_create_patient(
 
 def _plain(value: object) -> object:
     return value.isoformat() if isinstance(value, datetime) else value
+
+
+def admit_patient(
+    *,
+    service: Service,
+    patient: PatientDetails,
+    sms_consent: bool,
+    possession: bool,
+    referral_token: str | None,
+    consent_source: str,
+    actor: str,
+    actor_user: Any,
+    now: datetime,
+) -> Patient:
+    """Every check a booking makes before any time is looked at; the patient found or created.
+
+    `possession`: the caller proved it holds the phone (a texted code) or acts as staff or
+    provider. Without it, a referral link for that phone books too, but leaves an existing
+    patient's stored details as they are (a link can be forwarded; a coordinator sees it);
+    anything else is 400 verification_required, the same answer for every number.
+    """
+    provider = service.provider
+    details = validate_details(patient)
+    if not service.is_active:
+        raise DomainError("unknown_service", "This service is not offered.", fields={})
+    if not is_licensed(service, details.state):
+        raise DomainError(
+            "not_licensed_in_state",
+            f"This provider cannot see patients located in {details.state}.",
+            fields={"patient": {"state": ["The provider is not licensed in this state."]}},
+        )
+    referral_checked = False
+    if referral_token:
+        referral_checked = observers.check_booking(
+            referral_token=referral_token, provider=provider, service=service, phone=details.phone
+        )
+    # Only past this line may the answer depend on who holds the phone.
+    if not (possession or referral_checked):
+        raise DomainError(
+            "verification_required",
+            "Confirm your phone number with the code we text you, then book.",
+            fields={"verification": ["Confirm your phone number first."]},
+        )
+    if not provider.accepting_new_patients and not referral_checked:
+        known = Appointment.objects.filter(provider=provider, patient__phone=details.phone)
+        if not known.exists():
+            raise DomainError(
+                "not_accepting_new_patients",
+                "This provider is not accepting new patients.",
+                status=409,
+            )
+    return find_or_create_patient(
+        details=details,
+        sms_consent=sms_consent,
+        consent_source=consent_source,
+        actor=actor,
+        actor_user=actor_user,
+        update_existing=possession,
+        now=now,
+    )

@@ -12,7 +12,8 @@ from rest_framework import serializers
 from common.timezones import get_zone
 from scheduling.booking import links
 from scheduling.booking.patients import PatientDetails
-from scheduling.models import Appointment, AppointmentStatus
+from scheduling.booking.recurrence import describe, rule_starts
+from scheduling.models import Appointment, AppointmentStatus, Series
 
 
 @extend_schema_field(OpenApiTypes.DATETIME)
@@ -63,6 +64,11 @@ class BookingPatientInputSerializer(serializers.Serializer):
     state = serializers.CharField(max_length=100)
 
 
+class RepeatInputSerializer(serializers.Serializer):
+    every_weeks = serializers.ChoiceField(choices=[1, 2])
+    count = serializers.IntegerField(min_value=2, max_value=26)
+
+
 class BookingInputSerializer(serializers.Serializer):
     provider = serializers.CharField(max_length=80)
     service = serializers.CharField(max_length=80)
@@ -72,6 +78,9 @@ class BookingInputSerializer(serializers.Serializer):
     referral_token = serializers.CharField(
         max_length=200, required=False, allow_blank=True, default=""
     )
+    # A recurring series (scheduling.booking.series): every 1 or 2 weeks, 2 to 26 visits.
+    repeat = RepeatInputSerializer(required=False)
+    on_conflict = serializers.ChoiceField(choices=["fail", "skip"], default="fail")
     # The token POST /api/verifications/{id}/check/ gave for this phone.
     verification = serializers.CharField(
         max_length=100, required=False, allow_blank=True, default=""
@@ -143,3 +152,53 @@ def appointment_body(
         body["manage_url"] = links.manage_url(appointment)
         body["ics_url"] = links.ics_url(appointment)
     return body
+
+
+class SeriesCancelInputSerializer(serializers.Serializer):
+    """{"from": the start of a visit}: that visit and every later one are cancelled."""
+
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        fields["from"] = AwareDateTimeField()  # a Python keyword, so not a class attribute
+        return fields
+
+
+def series_body(
+    series: Series,
+    appointments: list[Appointment],
+    *,
+    with_links: bool,
+    sent: PatientDetails | None = None,
+    skipped: list[datetime] | None = None,
+) -> dict[str, Any]:
+    """A series as the API shows it: its rule in words and each visit as appointment_body."""
+    patient = sent or series.patient
+    zone = get_zone(patient.timezone)
+    own = get_zone(series.provider.timezone)
+    starts = rule_starts(series.first_start, own, series.every_weeks, series.count)
+    taken = skipped if skipped is not None else [datetime.fromisoformat(s) for s in series.skipped]
+    body: dict[str, Any] = {
+        "id": str(series.id),
+        "rule": {
+            "every_weeks": series.every_weeks,
+            "count": series.count,
+            "first_start": series.first_start.astimezone(own).isoformat(),
+            "timezone": series.provider.timezone,
+            "text": describe(starts, series.every_weeks, zone),
+        },
+        "sequence": series.sequence,
+    }
+    if with_links:
+        body["manage_url"] = links.series_manage_url(series)
+        body["ics_url"] = links.series_ics_url(series)
+    return {
+        "series": body,
+        "appointments": [
+            appointment_body(a, with_links=with_links, sent=sent) for a in appointments
+        ],
+        "skipped": [
+            {"start": t.astimezone(zone).isoformat(), "code": "slot_unavailable"} for t in taken
+        ],
+    }

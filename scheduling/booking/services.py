@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
@@ -28,14 +28,15 @@ from common.tokens import derive_token, hash_token, new_salt
 from scheduling.availability import selectors as availability
 from scheduling.booking import observers
 from scheduling.booking.messages import record_appointment_notifications
-from scheduling.booking.patients import PatientDetails, find_or_create_patient, validate_details
-from scheduling.booking.selectors import is_licensed
+from scheduling.booking.patients import PatientDetails, admit_patient
 from scheduling.models import (
     ACTIVE_STATUSES,
     Appointment,
     AppointmentEvent,
     AppointmentEventKind,
     AppointmentStatus,
+    Patient,
+    Series,
     Service,
 )
 
@@ -178,6 +179,8 @@ def _record(
         reason=reason,
         data=data or {},
     )
+    if appointment.series_id is not None and kind != Kind.PATIENT_CONFIRMED:
+        Series.objects.filter(pk=appointment.series_id).update(sequence=F("sequence") + 1)
     record_appointment_notifications(appointment=appointment, event=event)
     observers.appointment_changed(
         appointment=appointment, event=event, referral_token=referral_token
@@ -194,6 +197,25 @@ def _locked(appointment: Appointment) -> Appointment:
     )
 
 
+def new_appointment(*, service: Service, patient: Patient, start: datetime) -> Appointment:
+    """An unsaved appointment of `service` at `start`, with its own manage token and room."""
+    appointment_id = uuid.uuid4()
+    salt = new_salt()
+    appointment = Appointment(
+        id=appointment_id,
+        provider=service.provider,
+        service=service,
+        patient=patient,
+        status=S.REQUESTED if service.requires_approval else S.CONFIRMED,
+        modality="video",
+        manage_token_salt=salt,
+        manage_token_hash=hash_token(derive_token("manage", appointment_id, salt)),
+    )
+    _place(appointment, service, start)
+    appointment.video_room = video_room_for(appointment.session_key)
+    return appointment
+
+
 @transaction.atomic
 def book_appointment(
     *,
@@ -208,69 +230,22 @@ def book_appointment(
     actor_user: Any = None,
     now: datetime | None = None,
 ) -> Appointment:
-    """Book `start` of `service` for the patient (found or created by phone).
-
-    `possession`: the caller proved it holds the phone (a texted code) or acts as staff or
-    provider. Without it, a referral link for that phone books too, but leaves an existing
-    patient's stored details as they are (a link can be forwarded; a coordinator sees it);
-    anything else is 400 verification_required, the same answer for every number.
-    """
+    """Book `start` of `service` for the patient (found or created by phone; see admit_patient)."""
     _require_aware(start)
     now = now or timezone.now()
-    provider = service.provider
-    details = validate_details(patient)
-    if not service.is_active:
-        raise DomainError("unknown_service", "This service is not offered.", fields={})
-    if not is_licensed(service, details.state):
-        raise DomainError(
-            "not_licensed_in_state",
-            f"This provider cannot see patients located in {details.state}.",
-            fields={"patient": {"state": ["The provider is not licensed in this state."]}},
-        )
-    referral_checked = False
-    if referral_token:
-        referral_checked = observers.check_booking(
-            referral_token=referral_token, provider=provider, service=service, phone=details.phone
-        )
-    # Only past this line may the answer depend on who holds the phone.
-    if not (possession or referral_checked):
-        raise DomainError(
-            "verification_required",
-            "Confirm your phone number with the code we text you, then book.",
-            fields={"verification": ["Confirm your phone number first."]},
-        )
-    if not provider.accepting_new_patients and not referral_checked:
-        known = Appointment.objects.filter(provider=provider, patient__phone=details.phone)
-        if not known.exists():
-            raise DomainError(
-                "not_accepting_new_patients",
-                "This provider is not accepting new patients.",
-                status=409,
-            )
-    person = find_or_create_patient(
-        details=details,
+    person = admit_patient(
+        service=service,
+        patient=patient,
         sms_consent=sms_consent,
+        possession=possession,
+        referral_token=referral_token,
         consent_source=consent_source,
         actor=actor,
         actor_user=actor_user,
-        update_existing=possession,
         now=now,
     )
-
-    appointment_id = uuid.uuid4()
-    salt = new_salt()
-    appointment = Appointment(
-        id=appointment_id,
-        provider=provider,
-        service=service,
-        patient=person,
-        status=S.REQUESTED if service.requires_approval else S.CONFIRMED,
-        modality="video",
-        manage_token_salt=salt,
-        manage_token_hash=hash_token(derive_token("manage", appointment_id, salt)),
-    )
-    _place(appointment, service, _within_reach(service, start, now))
-    appointment.video_room = video_room_for(appointment.session_key)
+    start = _within_reach(service, start, now)
+    appointment = new_appointment(service=service, patient=person, start=start)
     if service.is_group:
         _hold_seat(appointment, service)
     _require_offered(service, appointment.start, now)

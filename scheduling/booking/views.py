@@ -23,7 +23,7 @@ from notifications import verification
 from scheduling.audit.models import AuditAction, AuditChannel
 from scheduling.audit.requests import record
 from scheduling.audit.services import appointment_subject
-from scheduling.booking import links, selectors, services
+from scheduling.booking import links, selectors, series, services
 from scheduling.booking.access import Access, resolve_access
 from scheduling.booking.idempotency import clean_key, client_scope, fingerprint, run_idempotent
 from scheduling.booking.patients import validate_details
@@ -33,9 +33,10 @@ from scheduling.booking.serializers import (
     AppointmentRescheduleInputSerializer,
     BookingInputSerializer,
     appointment_body,
+    series_body,
 )
 from scheduling.booking.throttling import BookingRateThrottle, enforce_provider_cap
-from scheduling.models import Appointment
+from scheduling.models import Appointment, Series
 
 BOOKING_SCOPE = "appointments.book"
 RETRY_AFTER_SECONDS = "1"
@@ -124,12 +125,30 @@ def _caller(request: Request) -> str:
 
 def _stored(body: Any) -> Any:
     # The stored answer keeps no working link: links are derived again on replay.
+    if isinstance(body, dict) and "series" in body and "appointments" in body:
+        return {
+            **body,
+            "series": _stored(body["series"]),
+            "appointments": [_stored(a) for a in body["appointments"]],
+        }
     if isinstance(body, dict) and "manage_url" in body:
         return {**body, "manage_url": None, "ics_url": None}
     return body
 
 
 def _restored(body: Any) -> Any:
+    if isinstance(body, dict) and "series" in body and "appointments" in body:
+        found = Series.objects.filter(pk=body["series"].get("id")).first()
+        links_of = (
+            {"manage_url": links.series_manage_url(found), "ics_url": links.series_ics_url(found)}
+            if found is not None
+            else {}
+        )
+        return {
+            **body,
+            "series": {**body["series"], **links_of},
+            "appointments": [_restored(a) for a in body["appointments"]],
+        }
     if isinstance(body, dict) and "manage_url" in body and body.get("id"):
         appointment = Appointment.objects.filter(pk=body["id"]).first()
         if appointment is not None:
@@ -168,6 +187,35 @@ class AppointmentCreateView(APIView):
             )
             if actor == Actor.PATIENT and (possession or values["referral_token"]):
                 enforce_provider_cap(request, service.provider.slug)
+            if values.get("repeat"):
+                booked = series.book_series(
+                    service=service,
+                    start=values["start"],
+                    every_weeks=values["repeat"]["every_weeks"],
+                    count=values["repeat"]["count"],
+                    on_conflict=values["on_conflict"],
+                    patient=details,
+                    sms_consent=values["sms_consent"],
+                    possession=possession,
+                    referral_token=values["referral_token"] or None,
+                    actor=actor,
+                    actor_user=actor_user,
+                )
+                record(
+                    request,
+                    channel=AuditChannel.API,
+                    role=actor,
+                    action=AuditAction.CHANGE,
+                    subjects=[appointment_subject(a) for a in booked.appointments],
+                )
+                sent = validate_details(details)
+                return 201, series_body(
+                    booked.series,
+                    booked.appointments,
+                    with_links=True,
+                    sent=sent,
+                    skipped=booked.skipped,
+                )
             appointment = services.book_appointment(
                 service=service,
                 start=values["start"],

@@ -139,6 +139,27 @@ def _as_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+def is_ambiguous_or_missing(local: datetime) -> bool:
+    """True when a wall-clock time in its zone names no instant or two (DST changes).
+
+    Written with a TZID, 01:30 on the night clocks fall back is read as the first 01:30 by
+    every parser (RFC 5545 3.3.5), whichever one was meant; a time inside the spring gap is
+    read differently by each. Such a time is written in UTC instead.
+    """
+    other = local.replace(fold=1 - local.fold)
+    if other.utcoffset() != local.utcoffset():
+        return True
+    return local.astimezone(UTC).astimezone(local.tzinfo).replace(tzinfo=None) != local.replace(
+        tzinfo=None
+    )
+
+
+def wall_or_utc(value: datetime, zone: tzinfo) -> datetime:
+    """`value` as a local time in `zone`, or in UTC where that local time would be unclear."""
+    local = value.astimezone(zone)
+    return value.astimezone(UTC) if is_ambiguous_or_missing(local) else local
+
+
 def _local_zone(name: str) -> tuple[tzinfo, bool]:
     """(tzinfo, needs VTIMEZONE) for a stored IANA name; UTC-like zones are written as UTC."""
     if name in _UTC_NAMES:
@@ -187,8 +208,9 @@ def invite_for(
     event.add("dtstamp", now)
     event.add("created", appointment.created_at)
     event.add("last-modified", appointment.updated_at)
-    event.add("dtstart", appointment.start.astimezone(zone))
-    event.add("dtend", appointment.end.astimezone(zone))
+    dtstart, dtend = wall_or_utc(appointment.start, zone), wall_or_utc(appointment.end, zone)
+    event.add("dtstart", dtstart)
+    event.add("dtend", dtend)
     event.add("summary", FreeText(invite_summary(appointment.provider)))
     link = manage_link or manage_url(appointment)  # an emailed invite holds a sealed one
     event.add("description", FreeText(_invite_description(appointment, method, link)))
@@ -218,10 +240,8 @@ def invite_for(
         event.add_component(alarm)
     cal.add_component(event)
     if needs_vtimezone:
-        local_start = appointment.start.astimezone(zone)
-        local_end = appointment.end.astimezone(zone)
         cal.add_missing_timezones(
-            first_date=date(local_start.year, 1, 1), last_date=date(local_end.year + 1, 1, 1)
+            first_date=date(dtstart.year, 1, 1), last_date=date(dtend.year + 1, 1, 1)
         )
     return cal.to_ical(), method
 

@@ -22,6 +22,7 @@ from scheduling.audit.services import Subject, appointment_subject
 from scheduling.booking.access import resolve_access
 from scheduling.calendar import feeds
 from scheduling.calendar import invites as ical
+from scheduling.calendar.series import series_invite
 
 CALENDAR_TYPE = "text/calendar; charset=utf-8"
 
@@ -118,3 +119,39 @@ def provider_feed(request: HttpRequest, token: str) -> HttpResponseBase:
     response["Content-Disposition"] = 'inline; filename="appointments.ics"'
     _feed_headers(response, state)
     return response
+
+
+class SeriesInviteView(APIView):
+    content_negotiation_class = _CalendarNegotiation
+
+    @extend_schema(
+        operation_id="series_invite",
+        parameters=[OpenApiParameter("token", str, description="the patient's series token")],
+        responses={
+            (200, "text/calendar"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="one VEVENT with RRULE, EXDATE and exceptions"
+            ),
+            404: OpenApiResponse(description="unknown series or wrong token (empty body)"),
+        },
+    )
+    def get(self, request: Request, series_id: str) -> HttpResponseBase:
+        """The series' current calendar entry as an .ics download."""
+        from scheduling.booking.series_views import resolve_series_access, visits_of
+
+        try:
+            access = resolve_series_access(request, series_id)
+        except DomainError:
+            return _not_found()
+        visits = visits_of(access.series)
+        record(
+            request,
+            channel=AuditChannel.CALENDAR,
+            role=access.actor,
+            action=AuditAction.EXPORT,
+            subjects=[appointment_subject(v) for v in visits],
+        )
+        response = HttpResponse(series_invite(access.series, visits), content_type=CALENDAR_TYPE)
+        response["Content-Disposition"] = 'attachment; filename="appointments.ics"'
+        response["Cache-Control"] = "private, no-store"
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        return response

@@ -176,6 +176,7 @@ def service_dict(service: Service, next_available: datetime | None) -> dict[str,
         "requires_approval": service.requires_approval,
         "capacity": service.capacity,
         "is_group": service.is_group,
+        "series_max_weeks": service.series_max_weeks,
         "next_available": _iso_utc(next_available),
     }
 

@@ -211,6 +211,7 @@ class ServiceSerializer(serializers.Serializer):
     requires_approval = serializers.BooleanField()
     capacity = serializers.IntegerField()
     is_group = serializers.BooleanField()
+    series_max_weeks = serializers.IntegerField()
     next_available = serializers.DateTimeField(allow_null=True)
 
 

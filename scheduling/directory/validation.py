@@ -57,6 +57,7 @@ SERVICE_SETTINGS = (
     "requires_approval",
     "capacity",
     "late_cancel_hours",
+    "series_max_weeks",
 )
 SERVICE_FIELDS = frozenset({"slug", "name", *SERVICE_SETTINGS})
 # Sane bounds: a typo such as 6000 minutes is refused instead of breaking the slot engine.
@@ -69,6 +70,8 @@ SERVICE_NUMBERS: dict[str, tuple[int, int]] = {
     "slot_step_minutes": (5, 240),
     "capacity": (1, 200),
     "late_cancel_hours": (0, 720),
+    # 0: single visits only; else the longest recurring series (every 2 weeks, 26 visits: 51).
+    "series_max_weeks": (0, 52),
 }
 
 
@@ -278,6 +281,14 @@ class _Validator(ScheduleReader):
                     number = self.integer(item, key, where, low, high)
                     if number is not None:
                         values[key] = number
+            weeks = values.get("series_max_weeks", 0)
+            if weeks and values.get("capacity", 1) > 1:
+                self.error(f"{where}.series_max_weeks", "a group session is not booked as a series")
+            elif weeks and weeks * 7 > values.get("horizon_days", 60):
+                self.error(
+                    f"{where}.series_max_weeks",
+                    f"needs horizon_days of at least {weeks * 7}: every visit is within the horizon",
+                )
             approval = self.boolean(item, "requires_approval", where)
             if approval is not None:
                 values["requires_approval"] = approval

@@ -49,6 +49,15 @@ WORST = {
     "hours": 24,
     "service_name": "Intake",
     "contact_line": "Bridgeway scheduling. Questions: reply or call the clinic.",
+    # A series (issue 13): the longest rule text, two shifts named, dates left out.
+    "rule": "Every 2 weeks on Wednesdays at 12:30 PM AKDT, 26 visits from Sep 30",
+    "rule_provider": "Every 2 weeks on Wednesdays at 12:30 PM AKDT, 26 visits from Sep 30",
+    "shift_note": "Your local time changes. From Mar 14: 11:30 AM AKST on Tuesdays; "
+    "From Nov 7: 12:30 PM AKDT on Wednesdays; and later.",
+    "shift_sms": "From Mar 14: 11:30 AM AKST on Tuesdays.",
+    "skipped_count": 25,
+    "skipped_dates": "Wed Sep 30, 12:30 PM AKDT",
+    "cancelled_count": 26,
 }
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import icalendar
 import vobject
+from dateutil.rrule import rrulestr
 
 
 @dataclass
@@ -54,3 +56,40 @@ def parse(raw: bytes) -> Parsed:
 
 def unfolded_lines(raw: bytes) -> list[str]:
     return raw.decode("utf-8").replace("\r\n ", "").replace("\r\n\t", "").split("\r\n")
+
+
+def expand_series(raw: bytes) -> tuple[list[datetime], list[datetime]]:
+    """The instants (UTC, sorted) a series invite stands for, read by each parser alone.
+
+    icalendar's values expanded with dateutil's rrule; vobject's own rruleset (which reads
+    the offsets from the VTIMEZONE). Both drop EXDATEs; RECURRENCE-ID VEVENTs replace the
+    instance they name.
+    """
+    parsed = parse(raw)
+    events = parsed.ical_events()
+    (master,) = [e for e in events if "RECURRENCE-ID" not in e]
+    start = master.decoded("DTSTART")
+    rule = rrulestr(master["RRULE"].to_ical().decode(), dtstart=start)
+    excluded = master.get("EXDATE", [])
+    excluded = excluded if isinstance(excluded, list) else [excluded]
+    gone = {d.dt.astimezone(UTC) for group in excluded for d in group.dts}
+    moved = {
+        e.decoded("RECURRENCE-ID").astimezone(UTC): e.decoded("DTSTART").astimezone(UTC)
+        for e in events
+        if "RECURRENCE-ID" in e
+    }
+    by_ical = sorted(
+        moved.get(s.astimezone(UTC), s.astimezone(UTC))
+        for s in rule
+        if s.astimezone(UTC) not in gone
+    )
+    (vmaster,) = [e for e in parsed.vobj_events() if not hasattr(e, "recurrence_id")]
+    vmoved = {
+        e.recurrence_id.value.astimezone(UTC): e.dtstart.value.astimezone(UTC)
+        for e in parsed.vobj_events()
+        if hasattr(e, "recurrence_id")
+    }
+    by_vobject = sorted(
+        vmoved.get(s.astimezone(UTC), s.astimezone(UTC)) for s in vmaster.getrruleset(True)
+    )
+    return by_ical, by_vobject

@@ -1,0 +1,199 @@
+"""A series after booking: shown, cancelled from a visit on, its calendar entry (issue 13).
+
+Every invite is expanded by icalendar with dateutil and by vobject, each on its own, and
+must give exactly the instants of the appointment rows that still hold.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+import time_machine
+from rest_framework.test import APIClient
+
+from common.events import Actor
+from notifications.models import Notification
+from scheduling.booking import services
+from scheduling.models import Appointment, AppointmentStatus, Series
+from tests.factories import AppointmentFactory
+from tests.scheduling.ical_parsers import expand_series, parse, unfolded_lines
+from tests.scheduling.series_helpers import (
+    CHICAGO,
+    NOW,
+    NY,
+    TUE_4PM,
+    book_series,
+    series_service,
+    starts_of,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def clock():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def booked(client):
+    response = book_series(client, series_service(), TUE_4PM, count=12)
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def _invite(client, body) -> bytes:
+    series = body["series"]
+    response = client.get(f"/api/series/{series['id']}/invite.ics?token={series_token_of(body)}")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/calendar")
+    return response.content
+
+
+def series_token_of(body) -> str:
+    return body["series"]["manage_url"].rsplit("/", 1)[-1]
+
+
+def _assert_expands_to_rows(raw: bytes, series_id: str) -> None:
+    by_ical, by_vobject = expand_series(raw)
+    rows = starts_of(series_id)
+    assert by_ical == rows
+    assert by_vobject == rows
+
+
+# --- access ------------------------------------------------------------------------------
+
+
+def test_a_wrong_token_opens_neither_the_series_nor_its_invite(client, booked):
+    series_id = booked["series"]["id"]
+    assert client.get(f"/api/series/{series_id}/?token={'x' * 22}").status_code == 404
+    response = client.get(f"/api/series/{series_id}/invite.ics?token={'x' * 22}")
+    assert response.status_code == 404
+    assert response.content == b""
+    assert client.post(f"/api/series/{series_id}/cancel/", {}, format="json").status_code == 404
+
+
+def test_a_visits_own_token_does_not_open_its_series(client, booked):
+    visit_token = booked["appointments"][0]["manage_url"].rsplit("/", 1)[-1]
+    response = client.get(f"/api/series/{booked['series']['id']}/?token={visit_token}")
+    assert response.status_code == 404
+
+
+def test_the_series_shows_its_rule_and_every_visit(client, booked):
+    series_id = booked["series"]["id"]
+    response = client.get(f"/api/series/{series_id}/?token={series_token_of(booked)}")
+    assert response.status_code == 200
+    body = response.json()
+    assert (
+        body["series"]["rule"]["text"] == "Weekly on Tuesdays at 4:00 PM EST, 12 visits from Mar 2"
+    )
+    assert len(body["appointments"]) == 12
+    assert body["series"]["manage_url"] == booked["series"]["manage_url"]
+
+
+# --- the calendar entry -------------------------------------------------------------------
+
+
+def test_the_invite_is_one_rule_in_the_providers_zone_that_expands_to_every_visit(client, booked):
+    raw = _invite(client, booked)
+    lines = unfolded_lines(raw)
+    assert "DTSTART;TZID=America/New_York:20270302T160000" in lines
+    assert "RRULE:FREQ=WEEKLY;COUNT=12;INTERVAL=1" in lines or (
+        "RRULE:FREQ=WEEKLY;INTERVAL=1;COUNT=12" in lines
+    )
+    assert len(parse(raw).ical.walk("VTIMEZONE")) == 1
+    _assert_expands_to_rows(raw, booked["series"]["id"])
+
+
+def test_skipped_dates_are_exdates_and_the_invite_still_matches_the_rows(client):
+    service = series_service()
+    AppointmentFactory(service=service, start=datetime(2027, 3, 16, 16, 0, tzinfo=NY))
+    body = book_series(client, service, TUE_4PM, count=6, on_conflict="skip").json()
+    raw = _invite(client, body)
+    assert any(line.startswith("EXDATE;TZID=America/New_York:") for line in unfolded_lines(raw))
+    _assert_expands_to_rows(raw, body["series"]["id"])
+    assert len(starts_of(body["series"]["id"])) == 5
+
+
+def test_every_other_week_in_chicago_across_the_fall_change_expands_exactly(client):
+    service = series_service("America/Chicago")
+    with time_machine.travel(datetime(2027, 10, 1, 12, tzinfo=UTC), tick=False):
+        first = datetime(2027, 10, 19, 9, 0, tzinfo=CHICAGO)
+        body = book_series(client, service, first, every_weeks=2, count=5).json()
+        raw = _invite(client, body)
+    assert "RRULE:FREQ=WEEKLY;INTERVAL=2;COUNT=5" in unfolded_lines(raw) or (
+        "RRULE:FREQ=WEEKLY;COUNT=5;INTERVAL=2" in unfolded_lines(raw)
+    )
+    _assert_expands_to_rows(raw, body["series"]["id"])
+
+
+def test_a_moved_visit_is_an_exception_with_its_recurrence_id(client, booked):
+    visit = Appointment.objects.get(pk=booked["appointments"][2]["id"])
+    original = visit.start
+    moved_to = datetime(2027, 3, 17, 11, 0, tzinfo=NY)  # the Wednesday after, 11:00
+    services.reschedule_appointment(appointment=visit, start=moved_to, actor=Actor.PATIENT)
+    raw = _invite(client, booked)
+    events = parse(raw).ical_events()
+    (exception,) = [e for e in events if "RECURRENCE-ID" in e]
+    assert exception.decoded("RECURRENCE-ID") == original
+    assert exception.decoded("DTSTART") == moved_to
+    _assert_expands_to_rows(raw, booked["series"]["id"])
+    assert Series.objects.get(pk=booked["series"]["id"]).sequence == 1
+
+
+def test_cancelling_one_visit_sends_a_cancel_of_that_recurrence_only(client, booked):
+    visit = Appointment.objects.get(pk=booked["appointments"][1]["id"])
+    services.cancel_appointment(appointment=visit, actor=Actor.PATIENT)
+    email = Notification.objects.get(template="cancelled_by_patient", channel="email")
+    (attachment,) = email.attachments
+    assert attachment["method"] == "CANCEL"
+    (event,) = parse(attachment["content"].encode()).ical_events()
+    assert event.decoded("RECURRENCE-ID") == visit.start
+    assert str(event["UID"]).startswith("series-")
+    _assert_expands_to_rows(_invite(client, booked), booked["series"]["id"])
+
+
+# --- cancelling this one and every later one ---------------------------------------------
+
+
+def test_cancel_from_a_visit_cancels_it_and_every_later_one_with_one_message(client, booked):
+    series_id = booked["series"]["id"]
+    start = booked["appointments"][4]["start"]
+    last_id = Notification.objects.order_by("-id").values_list("id", flat=True).first()
+    response = client.post(
+        f"/api/series/{series_id}/cancel/?token={series_token_of(booked)}",
+        {"from": start},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    statuses = [a.status for a in Appointment.objects.filter(series_id=series_id).order_by("start")]
+    assert statuses == [AppointmentStatus.CONFIRMED] * 4 + [AppointmentStatus.CANCELLED] * 8
+    new = list(Notification.objects.filter(id__gt=last_id).order_by("id"))
+    assert [(n.template, n.channel) for n in new] == [
+        ("series_cancelled", "sms"),
+        ("series_cancelled", "email"),
+    ]
+    assert "8 visit(s)" in new[0].body
+    pending = Notification.objects.filter(template="reminder", status="pending")
+    assert {r.subject_ref for r in pending} == {
+        f"appointment:{a['id']}" for a in booked["appointments"][:4]
+    }
+    _assert_expands_to_rows(_invite(client, booked), series_id)
+
+
+def test_cancel_from_a_time_that_is_no_visit_of_the_series_is_400(client, booked):
+    response = client.post(
+        f"/api/series/{booked['series']['id']}/cancel/?token={series_token_of(booked)}",
+        {"from": "2027-03-03T16:00:00-05:00"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+    assert not Appointment.objects.filter(status="cancelled").exists()
