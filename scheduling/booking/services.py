@@ -30,6 +30,7 @@ from scheduling.booking import observers
 from scheduling.booking.messages import record_appointment_notifications
 from scheduling.booking.patients import PatientDetails, find_or_create_patient, validate_details
 from scheduling.booking.selectors import is_licensed
+from scheduling.booking.webhooks import publish_appointment_event
 from scheduling.models import (
     ACTIVE_STATUSES,
     Appointment,
@@ -179,6 +180,7 @@ def _record(
         data=data or {},
     )
     record_appointment_notifications(appointment=appointment, event=event)
+    publish_appointment_event(appointment=appointment, event=event)
     observers.appointment_changed(
         appointment=appointment, event=event, referral_token=referral_token
     )
