@@ -330,6 +330,13 @@ NOTIFICATIONS_SEND_CONCURRENCY = env_int("NOTIFICATIONS_SEND_CONCURRENCY", 25)
 # "queue" (django-q2) everywhere but unit tests, which may say "sync".
 NOTIFICATIONS_DISPATCH = env_str("NOTIFICATIONS_DISPATCH", "queue")
 
+# Outbound webhooks (notifications.webhooks): a request's time limit, failed attempts in a
+# row before an endpoint is disabled (staff are emailed), and whether endpoints may point at
+# loopback/private/link-local addresses (refused by default: SSRF; development and tests only).
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 20)
+WEBHOOK_ALLOW_PRIVATE_HOSTS = env_bool("WEBHOOK_ALLOW_PRIVATE_HOSTS", False)
+
 # Modules told of every appointment change inside its transaction (keeps dependencies
 # one-way: scheduling never imports referrals). Each may define check_booking() and
 # appointment_changed(); see scheduling/observers.py.

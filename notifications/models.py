@@ -113,3 +113,75 @@ class PhoneVerification(models.Model):
 
     def __str__(self) -> str:
         return f"verification of {self.phone[:-4]}**** at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class WebhookEndpoint(models.Model):
+    """A receiver of signed outbound events (Standard Webhooks), registered by staff."""
+
+    url = models.URLField(max_length=500)
+    description = models.CharField(max_length=200, blank=True)
+    # "whsec_" + base64 of the key, as Standard Webhooks libraries take it.
+    secret = models.CharField(max_length=100)
+    # Event types this endpoint receives, e.g. ["appointment.booked", "referral.status_changed"].
+    events = models.JSONField(default=list)
+    is_active = models.BooleanField(default=True)
+    # Failed attempts in a row (any delivery); a success resets it. At
+    # WEBHOOK_DISABLE_AFTER_FAILURES the endpoint is disabled and staff are told.
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"webhook {self.pk} {self.url}"
+
+
+class WebhookDeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed"
+
+
+class WebhookDelivery(models.Model):
+    """One event for one endpoint: the outbox row, written in the changing transaction.
+
+    `message_id` is the `webhook-id` header: the same on every attempt and on a resend, so a
+    receiver drops what it has already processed.
+    """
+
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    message_id = models.CharField(max_length=64, unique=True)
+    event_type = models.CharField(max_length=64)
+    payload = models.JSONField()
+    status = models.CharField(
+        max_length=16,
+        choices=WebhookDeliveryStatus.choices,
+        default=WebhookDeliveryStatus.PENDING,
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    send_after = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "webhook deliveries"
+        indexes = [
+            # webhooks.due_deliveries(): WHERE status IN ('pending', 'sending') AND send_after <= now
+            models.Index(fields=["status", "send_after"], name="webhook_delivery_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} to endpoint {self.endpoint_id} ({self.status})"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from notifications import delivery, retention
+from notifications import delivery, retention, webhooks
 
 
 def send_notifications(notification_ids: list[int]) -> None:
@@ -19,3 +19,12 @@ def sweep_due() -> int:
 
 def purge_expired() -> None:
     retention.purge_expired()
+
+
+def deliver_webhooks(delivery_ids: list[int]) -> None:
+    for pk in delivery_ids:
+        webhooks.deliver(delivery_id=pk)
+
+
+def sweep_webhooks() -> int:
+    return webhooks.sweep()

@@ -1,10 +1,11 @@
-"""Twilio webhooks, the development SMS outbox and phone verification (at the site root)."""
+"""Twilio webhooks, the development SMS outbox, phone verification and outbound webhook
+endpoints (at the site root)."""
 
 from __future__ import annotations
 
 from django.urls import path
 
-from notifications import api, views
+from notifications import api, views, webhooks_api
 
 urlpatterns = [
     path("webhooks/twilio/sms/", views.inbound_sms, name="twilio-inbound-sms"),
@@ -15,5 +16,11 @@ urlpatterns = [
         "api/verifications/<str:verification_id>/check/",
         api.VerificationCheckView.as_view(),
         name="verification-check",
+    ),
+    path("api/webhooks/", webhooks_api.WebhookEndpointListView.as_view(), name="webhook-list"),
+    path(
+        "api/webhooks/<int:endpoint_id>/",
+        webhooks_api.WebhookEndpointDetailView.as_view(),
+        name="webhook-detail",
     ),
 ]

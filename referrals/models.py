@@ -13,6 +13,7 @@ from django.utils import timezone
 from common.events import AppendOnlyEvent, Stateful, signed_in
 from common.formatting import initials
 from common.states import STATE_CHOICES
+from referrals.webhooks import publish_status_changed
 from scheduling.audit.history import track_history
 
 
@@ -222,12 +223,14 @@ class Referral(Stateful, models.Model):
         data: dict[str, Any] | None = None,
         now: datetime | None = None,
     ) -> ReferralEvent:
-        """Move to `status` (saving the referral) and append the event; 409 when illegal."""
+        """Move to `status` (saving the referral), append the event and record the
+        `referral.status_changed` webhook deliveries; 409 when illegal. Call it inside the
+        change's transaction."""
         self.check_transition(status)
         from_status = self.status
         self.status = status
         self.save()
-        return ReferralEvent.objects.create(
+        event = ReferralEvent.objects.create(
             referral=self,
             at=now or timezone.now(),
             actor=actor,
@@ -238,6 +241,8 @@ class Referral(Stateful, models.Model):
             note=note[:500],
             data=data or {},
         )
+        publish_status_changed(referral=self, event=event)
+        return event
 
     def record_event(
         self, *, kind: str, actor: str, actor_user: Any = None, **data: Any

@@ -27,6 +27,7 @@ from referrals.models import (
     ReferralStatus,
     Urgency,
 )
+from referrals.webhooks import publish_status_changed
 from scheduling.booking.patients import PatientDetails, validate_details
 from scheduling.models import Provider, Service, Specialty
 
@@ -139,7 +140,7 @@ def create_referral(
     )
     referral.token_hash = hash_token(referral_token(referral))
     referral.save()
-    ReferralEvent.objects.create(
+    created = ReferralEvent.objects.create(
         referral=referral,
         at=now,
         actor=_actor_of(created_by),
@@ -149,6 +150,7 @@ def create_referral(
         to_status=S.NEW,
         data={"urgency": urgency, "deadline_at": referral.deadline_at.isoformat()},
     )
+    publish_status_changed(referral=referral, event=created)
     return referral
 
 

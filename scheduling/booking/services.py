@@ -29,6 +29,7 @@ from scheduling.availability import selectors as availability
 from scheduling.booking import observers
 from scheduling.booking.messages import record_appointment_notifications
 from scheduling.booking.patients import PatientDetails, admit_patient
+from scheduling.booking.webhooks import publish_appointment_event
 from scheduling.models import (
     ACTIVE_STATUSES,
     Appointment,
@@ -182,6 +183,7 @@ def _record(
     if appointment.series_id is not None and kind != Kind.PATIENT_CONFIRMED:
         Series.objects.filter(pk=appointment.series_id).update(sequence=F("sequence") + 1)
     record_appointment_notifications(appointment=appointment, event=event)
+    publish_appointment_event(appointment=appointment, event=event)
     observers.appointment_changed(
         appointment=appointment, event=event, referral_token=referral_token
     )

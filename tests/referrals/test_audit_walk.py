@@ -474,6 +474,8 @@ NO_PATIENT_DATA = {
     "dev-sms",
     "verification-start",
     "verification-check",
+    "webhook-list",  # endpoint URLs and event types; payloads carry no patient data
+    "webhook-detail",
 }
 
 
