@@ -28,3 +28,11 @@ limit_request_fields = 100
 limit_request_field_size = 8190
 accesslog = "-"
 logger_class = "common.access_log.RedactingLogger"
+
+
+def child_exit(server: object, worker: object) -> None:
+    """prometheus-client's multiprocess mode: drop a dead worker's live gauges."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]

@@ -44,7 +44,7 @@ SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
-SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz/$", r"^metrics/$"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -69,6 +69,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: every request is timed (common.metrics) and has an id for its log lines.
+    "common.metrics.MetricsMiddleware",
+    "common.request_ids.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -293,6 +296,9 @@ SMS_BACKEND = env_str(
 )
 # notifications hands inbound SMS replies to this handler (scheduling owns the meaning).
 SMS_REPLY_HANDLER = "scheduling.booking.replies.handle_reply"
+# /metrics/ (Prometheus text format) answers only `Authorization: Bearer <METRICS_TOKEN>`;
+# unset, it is a 404.
+METRICS_TOKEN = env_secret("METRICS_TOKEN")
 # Told of each STOP (phone=...): a patient who stops texts still has visits to hear about.
 SMS_OPT_OUT_OBSERVERS = ["scheduling.booking.replies.texts_stopped"]
 # Who puts a private link's token back into a message at send time (notifications.sealing),
@@ -401,12 +407,23 @@ CACHES = {
 # Every record passes a handler that redacts link tokens (common.redaction): Django's own
 # loggers are routed here too, instead of its defaults (which would also mail whole
 # requests to ADMINS).
+# LOG_FORMAT=json: one JSON object a line (python-json-logger) with the request id, for log
+# shippers; plain text otherwise. Either way every record passes the redaction filter.
+LOG_FORMAT = env_str("LOG_FORMAT", "plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_secrets": {"()": "common.redaction.RedactSecretsFilter"}},
+    "filters": {
+        "redact_secrets": {"()": "common.redaction.RedactSecretsFilter"},
+        "request_id": {"()": "common.request_ids.RequestIdFilter"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
         "server": {
             "()": "django.utils.log.ServerFormatter",
             "format": "[{server_time}] {message}",
@@ -416,8 +433,8 @@ LOGGING = {
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["redact_secrets"],
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["redact_secrets", "request_id"],
         },
         "server": {
             "class": "logging.StreamHandler",

@@ -6,10 +6,12 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from common.limits import limit_posts, posted_email
+from common.metrics import metrics_view
 from common.views import healthz, only_when
 
 urlpatterns = [
     path("healthz/", healthz, name="healthz"),
+    path("metrics/", metrics_view, name="metrics"),
     # Sign-in and password reset forms are limited per address before Django's own views.
     path("admin/login/", limit_posts("login", "LOGIN_RATE_LIMIT")(admin.site.login)),
     path(

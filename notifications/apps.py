@@ -9,4 +9,8 @@ class NotificationsConfig(AppConfig):
     verbose_name = "Notifications"
 
     def ready(self) -> None:
+        from common.metrics import register_scrape_collector
         from notifications import checks  # noqa: F401 - registers the system checks
+        from notifications.metrics import OutboxCollector
+
+        register_scrape_collector(OutboxCollector())

@@ -23,6 +23,7 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
+from common.metrics import count_message
 from notifications.backends.base import (
     OPTED_OUT_CODE,
     UNDELIVERABLE_CODES,
@@ -183,7 +184,11 @@ def send(*, notification_id: int, now: datetime | None = None) -> Notification |
 def _update(notification: Notification, **fields: Any) -> int:
     """Write an outcome, but only while this worker still holds the claim."""
     fields["updated_at"] = timezone.now()
-    return Notification.objects.filter(pk=notification.pk, status=S.SENDING).update(**fields)
+    written = Notification.objects.filter(pk=notification.pk, status=S.SENDING).update(**fields)
+    if written:
+        outcome = fields.get("status", S.SENDING)
+        count_message(notification.channel, "retry" if outcome == S.PENDING else str(outcome))
+    return written
 
 
 def _retry_or_fail(notification: Notification, exc: TransportError, now: datetime) -> None:

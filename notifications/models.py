@@ -185,3 +185,13 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} to endpoint {self.endpoint_id} ({self.status})"
+
+
+class WorkerHeartbeat(models.Model):
+    """When a worker last finished a recurring job (notifications.health): one row a job."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.at:%Y-%m-%d %H:%M:%S}"

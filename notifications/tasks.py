@@ -14,7 +14,13 @@ def send_notification(notification_id: int) -> None:
 
 
 def sweep_due() -> int:
-    return delivery.sweep()
+    from django.utils import timezone
+
+    from notifications.health import record_sweep
+
+    sent = delivery.sweep()
+    record_sweep(timezone.now())  # after the sweep: a sweep that fails leaves no heartbeat
+    return sent
 
 
 def purge_expired() -> None:

@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 from common.errors import DomainError
 from common.events import Actor
 from common.limits import client_address
+from common.metrics import count_booking
 from notifications import verification
 from scheduling.audit.models import AuditAction, AuditChannel
 from scheduling.audit.requests import record
@@ -162,6 +163,15 @@ def _restored(body: Any) -> Any:
 
 class AppointmentCreateView(APIView):
     throttle_classes = [BookingRateThrottle]
+
+    def finalize_response(self, request: Any, response: Any, *args: Any, **kwargs: Any) -> Any:
+        """Count each answer's outcome (common.metrics): booked, or the refusal's code."""
+        data = getattr(response, "data", None)
+        code = data.get("code") if isinstance(data, dict) else None
+        count_booking(
+            "booked" if response.status_code == 201 else str(code or response.status_code)
+        )
+        return super().finalize_response(request, response, *args, **kwargs)
 
     @extend_schema(
         request=BookingInputSerializer,

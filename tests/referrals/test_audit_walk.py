@@ -441,6 +441,7 @@ def _url_names(patterns: list[Any], namespace: str = "") -> set[str]:
 # development outbox (DEBUG only), and the portal's own availability and feed settings.
 NO_PATIENT_DATA = {
     "healthz",
+    "metrics",  # counts by route pattern and outcome; no record, name or token
     "admin/login/",
     "login",
     "logout",

@@ -1,9 +1,8 @@
-"""The worker's health check: exit non-zero unless a cluster has taken the sweep lately.
+"""The worker's health check: exit non-zero unless a worker finished an outbox sweep lately.
 
-`qinfo` exits 0 whether or not any cluster runs, so it cannot tell a dead worker. A running
-cluster's scheduler (every few seconds, in any worker container) moves the sweep Schedule's
-next_run past now each time it queues the sweep; with no cluster, next_run falls behind.
-(The Schedule's last task is no help: Q_SAVE_LIMIT=-1 stores no successful task.)
+Each sweep (every minute, notifications.tasks.sweep_due) records when it finished
+(notifications.health). A cluster whose scheduler runs but whose workers are stuck or dead,
+or no cluster at all, stops that heartbeat; `qinfo` exits 0 either way, so it cannot tell.
 """
 
 from __future__ import annotations
@@ -21,8 +20,8 @@ SWEEP_FUNC = "notifications.tasks.sweep_due"  # notifications/migrations/0003_sw
 
 class Command(BaseCommand):
     help = (
-        "Exit 0 when a worker cluster has queued the outbox sweep within the last few "
-        "minutes, 1 otherwise (no cluster running, schedule missing, database unreachable)."
+        "Exit 0 when a worker finished an outbox sweep within the last few minutes, 1 "
+        "otherwise (no cluster running, workers stuck, schedule missing, database unreachable)."
     )
     requires_system_checks: list[str] = []  # runs every 30 s: only the query matters
 
@@ -30,26 +29,30 @@ class Command(BaseCommand):
         parser.add_argument(
             "--max-delay",
             type=int,
-            default=5,
+            default=2,
             metavar="MINUTES",
-            help="how late the sweep may be before the worker counts as down (default 5)",
+            help="how long ago the last sweep may have finished (default 2; it runs every minute)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
         from django_q.models import Schedule
 
+        from notifications.health import last_sweep_age
+
+        now = timezone.now()
         try:
-            schedule = Schedule.objects.filter(func=SWEEP_FUNC).order_by("-next_run").first()
+            scheduled = Schedule.objects.filter(func=SWEEP_FUNC).exclude(repeats=0).exists()
+            age = last_sweep_age(now)
         except DatabaseError as exc:
-            raise CommandError(f"unhealthy: cannot read the schedule: {exc}") from exc
-        if schedule is None:
+            raise CommandError(f"unhealthy: cannot read the heartbeat: {exc}") from exc
+        if not scheduled:
             raise CommandError(f"unhealthy: no schedule runs {SWEEP_FUNC} (run migrate)")
-        if schedule.repeats == 0 or schedule.next_run is None:
-            raise CommandError("unhealthy: the sweep schedule has stopped repeating")
-        late = timezone.now() - schedule.next_run
-        if late > timedelta(minutes=options["max_delay"]):
+        if age is None:
+            raise CommandError("unhealthy: no worker has ever finished an outbox sweep")
+        if age > timedelta(minutes=options["max_delay"]):
             raise CommandError(
-                f"unhealthy: the sweep was due {int(late.total_seconds())} s ago and no "
-                "worker cluster has queued it"
+                f"unhealthy: the last outbox sweep finished {int(age.total_seconds())} s ago"
             )
-        self.stdout.write(f"healthy: the sweep is next due at {schedule.next_run.isoformat()}")
+        self.stdout.write(
+            f"healthy: the last outbox sweep finished {int(age.total_seconds())} s ago"
+        )
