@@ -11,6 +11,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_int, env_list, env_secret, env_str
+from config.log_config import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -404,51 +405,13 @@ CACHES = {
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "bridgeway"}
 }
 
-# Every record passes a handler that redacts link tokens (common.redaction): Django's own
-# loggers are routed here too, instead of its defaults (which would also mail whole
-# requests to ADMINS).
-# LOG_FORMAT=json: one JSON object a line (python-json-logger) with the request id, for log
-# shippers; plain text otherwise. Either way every record passes the redaction filter.
+# Logging (config/log_config.py): every record redacted; LOG_FORMAT=json for log shippers.
 LOG_FORMAT = env_str("LOG_FORMAT", "plain")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {
-        "redact_secrets": {"()": "common.redaction.RedactSecretsFilter"},
-        "request_id": {"()": "common.request_ids.RequestIdFilter"},
-    },
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-        "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
-            "format": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
-            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
-        },
-        "server": {
-            "()": "django.utils.log.ServerFormatter",
-            "format": "[{server_time}] {message}",
-            "style": "{",
-        },
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": "json" if LOG_FORMAT == "json" else "plain",
-            "filters": ["redact_secrets", "request_id"],
-        },
-        "server": {
-            "class": "logging.StreamHandler",
-            "formatter": "server",
-            "filters": ["redact_secrets"],
-        },
-    },
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {
-        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
-        "django.server": {"handlers": ["server"], "level": "INFO", "propagate": False},
-        "django-q": {"level": env_str("Q_LOG_LEVEL", "INFO")},
-    },
-}
+LOGGING = logging_config(
+    log_format=LOG_FORMAT,
+    level=env_str("LOG_LEVEL", "INFO"),
+    q_level=env_str("Q_LOG_LEVEL", "INFO"),
+)
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", PUBLIC_BASE_URL.startswith("https"))
