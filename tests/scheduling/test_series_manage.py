@@ -13,8 +13,10 @@ import time_machine
 from rest_framework.test import APIClient
 
 from common.events import Actor
+from notifications import text
 from notifications.models import Notification
 from scheduling.booking import services
+from scheduling.booking.replies import handle_reply
 from scheduling.models import Appointment, AppointmentStatus, Series
 from tests.factories import AppointmentFactory
 from tests.scheduling.ical_parsers import expand_series, parse, unfolded_lines
@@ -197,3 +199,19 @@ def test_cancel_from_a_time_that_is_no_visit_of_the_series_is_400(client, booked
     assert response.status_code == 400
     assert response.json()["code"] == "invalid"
     assert not Appointment.objects.filter(status="cancelled").exists()
+
+
+# --- a text reply ------------------------------------------------------------------------
+
+
+def test_x_by_text_cancels_the_next_visit_only_and_says_the_rest_stay(client, booked):
+    answer = handle_reply(from_number="+12125550142", body="X")
+    statuses = [
+        a.status
+        for a in Appointment.objects.filter(series_id=booked["series"]["id"]).order_by("start")
+    ]
+    assert statuses == [AppointmentStatus.CANCELLED] + [AppointmentStatus.CONFIRMED] * 11
+    assert "Your later visits stay booked" in answer
+    assert f"/s/{series_token_of(booked)}" in answer
+    assert text.is_gsm7(answer) and text.sms_segments(answer) <= 2
+    assert not Notification.objects.filter(template__startswith="cancelled_by", channel="sms")
