@@ -195,6 +195,25 @@ CASES: list[tuple[str, str, Callable[[World], Any], str, str, str]] = [
         "patient",
     ),
     (
+        "the series page",
+        "series-manage",
+        lambda w: w.page().get(f"/s/{_series_url(w, '')[1]['token']}"),
+        "view",
+        "link",
+        "patient",
+    ),
+    (
+        "cancel a series from the page",
+        "series-manage-cancel",
+        lambda w: w.page().post(
+            f"/s/{_series_url(w, '')[1]['token']}/cancel",
+            {"from": w.appointment.start.isoformat()},
+        ),
+        "change",
+        "link",
+        "patient",
+    ),
+    (
         "the provider's calendar feed",
         "provider-feed",
         lambda w: w.page().get(f"/calendar/{feeds.feed_token(provider=w.provider)}.ics"),

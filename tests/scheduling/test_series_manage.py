@@ -215,3 +215,34 @@ def test_x_by_text_cancels_the_next_visit_only_and_says_the_rest_stay(client, bo
     assert f"/s/{series_token_of(booked)}" in answer
     assert text.is_gsm7(answer) and text.sms_segments(answer) <= 2
     assert not Notification.objects.filter(template__startswith="cancelled_by", channel="sms")
+
+
+# --- the private page ----------------------------------------------------------------------
+
+
+def test_the_series_page_lists_every_visit_with_cancel_this_and_later(client, booked):
+    page = client.get(f"/s/{series_token_of(booked)}")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Weekly on Tuesdays at 4:00 PM EST, 12 visits from Mar 2" in html
+    assert html.count("Cancel this and later visits") == 12
+    assert (
+        booked["series"]["ics_url"].replace("&", "&amp;") in html
+        or booked["series"]["ics_url"] in html
+    )
+
+
+def test_the_series_page_of_a_wrong_token_is_404(client, booked):
+    assert client.get(f"/s/{'x' * 22}").status_code == 404
+
+
+def test_cancelling_this_and_later_from_the_page_keeps_the_earlier_visits(client, booked):
+    token = series_token_of(booked)
+    response = client.post(f"/s/{token}/cancel", {"from": booked["appointments"][9]["start"]})
+    assert response.status_code == 302
+    cancelled = Appointment.objects.filter(
+        series_id=booked["series"]["id"], status=AppointmentStatus.CANCELLED
+    )
+    assert cancelled.count() == 3
+    html = client.get(f"/s/{token}").content.decode()
+    assert html.count("Cancel this and later visits") == 9
