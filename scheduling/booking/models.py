@@ -7,7 +7,7 @@ nothing from it, so the relations to directory and patient rows are named by str
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import models
 from django.utils import timezone
@@ -63,6 +63,10 @@ class Series(models.Model):
     @property
     def interval(self) -> timedelta:
         return timedelta(weeks=self.every_weeks)
+
+    @property
+    def skipped_starts(self) -> list[datetime]:
+        return [datetime.fromisoformat(s) for s in self.skipped]
 
 
 class IdempotencyKey(models.Model):

@@ -18,6 +18,7 @@ from notifications import recording as outbox
 from notifications.inbound import reply_word
 from notifications.models import Channel
 from scheduling.booking import messages
+from scheduling.booking.links import series_manage_url
 from scheduling.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, Patient
 
 logger = logging.getLogger(__name__)
@@ -87,4 +88,9 @@ def handle_reply(*, from_number: str, body: str) -> str | None:
     except DomainError as exc:
         logger.info("text reply refused: %s", exc.code)
         return messages.render_sms("reply_failed", contact)
-    return messages.render_sms(name, messages.message_context(appointment, sealed=False))
+    context = messages.message_context(appointment, sealed=False)
+    if name == "reply_cancelled" and appointment.series is not None:
+        # X cancels the next visit of a series only: say so, with the series' own link.
+        name = "reply_cancelled_series"
+        context["manage_url"] = series_manage_url(appointment.series)
+    return messages.render_sms(name, context)

@@ -77,7 +77,11 @@ def series_invite(
     link = manage_link or series_manage_url(series)
     duration = timedelta(minutes=series.service.duration_minutes)
     starts = rule_starts(series.first_start, zone, series.every_weeks, series.count)
-    held = {a.series_start: a for a in appointments if a.status != AppointmentStatus.CANCELLED}
+    held = {
+        a.series_start or a.start: a
+        for a in appointments
+        if a.status != AppointmentStatus.CANCELLED
+    }
     cal = _calendar(METHOD_REQUEST)
 
     master = Event()
@@ -141,7 +145,7 @@ def occurrence_invite(appointment: Appointment) -> tuple[bytes, str]:
     is the visit's own (the message is sealed for the visit).
     """
     series = Series.objects.select_related("provider", "service", "patient").get(
-        pk=appointment.series_id
+        appointments=appointment
     )
     link = sealed_manage_url(appointment)
     if appointment.status == AppointmentStatus.CANCELLED:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import path, re_path
 
 from scheduling.calendar.views import provider_feed
-from scheduling.web import booking, find, manage, portal
+from scheduling.web import booking, find, manage, portal, series
 
 urlpatterns: list = [
     # Everything under calendar/ is the feed view's: a bad path gets the same empty 404.
@@ -19,6 +19,9 @@ urlpatterns: list = [
     path("m/<str:token>/booked", manage.booked, name="booked"),
     path("m/<str:token>/cancel", manage.cancel, name="cancel"),
     path("m/<str:token>/reschedule", manage.reschedule, name="reschedule"),
+    # The private link of a recurring series
+    path("s/<str:token>", series.manage_series, name="series-manage"),
+    path("s/<str:token>/cancel", series.cancel_series, name="series-manage-cancel"),
     # Provider portal
     path("portal/", portal.home, name="portal"),
     path(

@@ -210,6 +210,9 @@ def seed(slug: str) -> None:
         provider=provider, slug="approval", name="Visit", requires_approval=True, **rules
     )
     Service.objects.create(provider=provider, slug="group", name="Group", capacity=5, **rules)
+    Service.objects.create(
+        provider=provider, slug="weekly", name="Visit", series_max_weeks=4, **rules
+    )
     # Each racing client has done the code step for its phone (see race_proof).
     from datetime import timedelta
 

@@ -131,7 +131,11 @@ def assert_clean(outcomes: list[Outcome], backend: Backend, *, winners: int) -> 
             assert "Retry-After" in outcome.headers
             continue
         assert outcome.status == 409, outcome
-        assert outcome.body["code"] in {"slot_unavailable", "invalid_transition"}, outcome
+        assert outcome.body["code"] in {
+            "slot_unavailable",
+            "invalid_transition",
+            "series_conflict",
+        }, outcome
     assert len(won) == winners, [(o.status, o.body.get("code")) for o in outcomes]
     return won
 
@@ -220,3 +224,47 @@ def test_concurrent_requests_with_one_idempotency_key_book_once(backend, slug):
     assert all(o.status == 503 and backend.name == "sqlite" for o in others), others
     assert ok and len({o.body["id"] for o in ok}) == 1
     assert backend.active_rows(slug) == 1
+
+
+# --- recurring series (issue 13) ---------------------------------------------------------
+
+
+def series_booking(slug: str, start: datetime, n: int, count: int, on_conflict: str) -> dict:
+    body = booking(slug, "weekly", start, n)
+    return {**body, "repeat": {"every_weeks": 1, "count": count}, "on_conflict": on_conflict}
+
+
+def test_two_series_sharing_one_date_with_fail_admit_one_series(backend, slug):
+    first, second = at(10), at(10, days=9)  # the second starts on the first's second date
+    calls = [
+        book_call(backend, series_booking(slug, first if n % 2 else second, n, 2, "fail"))
+        for n in range(10)
+    ]
+    won = assert_clean(race(calls), backend, winners=1)
+    assert len(won[0].body["appointments"]) == 2
+    assert backend.active_rows(slug, at(10, days=9)) == 1
+    assert backend.active_rows(slug) == 2
+
+
+def test_two_series_sharing_one_date_with_skip_both_book_and_one_holds_the_date(backend, slug):
+    first, second = at(12), at(12, days=9)
+    calls = [
+        book_call(backend, series_booking(slug, first, 1, 2, "skip")),
+        book_call(backend, series_booking(slug, second, 2, 2, "skip")),
+    ]
+    won = assert_clean(race(calls), backend, winners=2)
+    assert sorted(len(o.body["skipped"]) for o in won) == [0, 1]
+    assert backend.active_rows(slug, at(12, days=9)) == 1
+    assert backend.active_rows(slug) == 3
+
+
+def test_single_bookings_racing_a_series_let_one_take_each_date(backend, slug):
+    shared = at(15, days=9)
+    calls = [book_call(backend, series_booking(slug, at(15), 0, 3, "fail"))] + [
+        book_call(backend, booking(slug, "weekly", shared, n)) for n in range(1, 10)
+    ]
+    outcomes = race(calls)
+    series_won = outcomes[0].status == 201
+    assert_clean(outcomes, backend, winners=1)
+    assert backend.active_rows(slug, shared) == 1
+    assert backend.active_rows(slug) == (3 if series_won else 1)

@@ -14,10 +14,12 @@ import time_machine
 from django.core.management import call_command
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from common.tokens import derive_token, hash_token, new_salt
 from referrals.links import referral_token
 from scheduling.audit.models import AuditEvent
+from scheduling.booking import links
 from scheduling.calendar import feeds
-from scheduling.models import Patient, PatientEvent
+from scheduling.models import Appointment, Patient, PatientEvent, Series
 from tests.factories import proof_of, prove_in_session
 from tests.referrals.audit_world import FRI_10, NOW, WED_14, World
 from tests.scheduling.pages_helpers import form_data
@@ -65,6 +67,32 @@ def _admin(path: str) -> Callable[[World], Any]:
 
 def _command(w: World) -> Any:
     call_command("audit_report", "--patient", w.patient.phone, stdout=StringIO())
+
+
+def _series_url(w: World, what: str) -> tuple[str, dict[str, str]]:
+    """A two-visit series made of the world's appointment; its URL and its token."""
+    salt = new_salt()
+    series = Series(
+        provider=w.provider,
+        service=w.service,
+        patient=w.patient,
+        first_start=w.appointment.start,
+        every_weeks=1,
+        count=2,
+        manage_token_salt=salt,
+    )
+    series.manage_token_hash = hash_token(derive_token("series", series.id, salt))
+    series.save()
+    Appointment.objects.filter(pk=w.appointment.pk).update(
+        series=series, series_start=w.appointment.start
+    )
+    return f"/api/series/{series.pk}/{what}", {"token": links.series_token(series)}
+
+
+def _cancel_series(w: World) -> Any:
+    url, query = _series_url(w, "cancel/")
+    body = {"from": w.appointment.start.isoformat(), **query}
+    return w.api().post(url, body, format="json")
 
 
 def _api_url(w: World, what: str) -> str:
@@ -140,6 +168,49 @@ CASES: list[tuple[str, str, Callable[[World], Any], str, str, str]] = [
         lambda w: w.api().get(_api_url(w, "invite.ics"), {"token": w.token}),
         "export",
         "calendar",
+        "patient",
+    ),
+    (
+        "show a series by the API",
+        "series-detail",
+        lambda w: w.api().get(*_series_url(w, "")),
+        "view",
+        "api",
+        "patient",
+    ),
+    (
+        "cancel a series from a visit on",
+        "series-cancel",
+        lambda w: _cancel_series(w),
+        "change",
+        "api",
+        "patient",
+    ),
+    (
+        "the series invite download",
+        "series-invite",
+        lambda w: w.api().get(*_series_url(w, "invite.ics")),
+        "export",
+        "calendar",
+        "patient",
+    ),
+    (
+        "the series page",
+        "series-manage",
+        lambda w: w.page().get(f"/s/{_series_url(w, '')[1]['token']}"),
+        "view",
+        "link",
+        "patient",
+    ),
+    (
+        "cancel a series from the page",
+        "series-manage-cancel",
+        lambda w: w.page().post(
+            f"/s/{_series_url(w, '')[1]['token']}/cancel",
+            {"from": w.appointment.start.isoformat()},
+        ),
+        "change",
+        "link",
         "patient",
     ),
     (

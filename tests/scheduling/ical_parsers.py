@@ -42,9 +42,17 @@ def check_lines(raw: bytes) -> None:
         line.decode("utf-8")  # folding never splits a character
 
 
+# vobject keeps the first VTIMEZONE it ever read for a TZID, for the whole process, and
+# reads every later file's times with it: one invite's VTIMEZONE (covering its own year)
+# would then decide another file's 2027 offsets. A calendar reads each file on its own.
+_VOBJECT_ZONES: dict[str, Any] = vars(vobject.icalendar)["__tzidMap"]
+
+
 def parse(raw: bytes) -> Parsed:
     """Parse with both libraries after checking line structure; both must succeed."""
     check_lines(raw)
+    for tzid in [name for name in _VOBJECT_ZONES if name != "UTC"]:
+        del _VOBJECT_ZONES[tzid]
     ical = icalendar.Calendar.from_ical(raw)
     assert not ical.errors
     for component in ical.walk():

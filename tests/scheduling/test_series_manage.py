@@ -13,8 +13,10 @@ import time_machine
 from rest_framework.test import APIClient
 
 from common.events import Actor
+from notifications import text
 from notifications.models import Notification
 from scheduling.booking import services
+from scheduling.booking.replies import handle_reply
 from scheduling.models import Appointment, AppointmentStatus, Series
 from tests.factories import AppointmentFactory
 from tests.scheduling.ical_parsers import expand_series, parse, unfolded_lines
@@ -197,3 +199,50 @@ def test_cancel_from_a_time_that_is_no_visit_of_the_series_is_400(client, booked
     assert response.status_code == 400
     assert response.json()["code"] == "invalid"
     assert not Appointment.objects.filter(status="cancelled").exists()
+
+
+# --- a text reply ------------------------------------------------------------------------
+
+
+def test_x_by_text_cancels_the_next_visit_only_and_says_the_rest_stay(client, booked):
+    answer = handle_reply(from_number="+12125550142", body="X")
+    statuses = [
+        a.status
+        for a in Appointment.objects.filter(series_id=booked["series"]["id"]).order_by("start")
+    ]
+    assert statuses == [AppointmentStatus.CANCELLED] + [AppointmentStatus.CONFIRMED] * 11
+    assert "Your later visits stay booked" in answer
+    assert f"/s/{series_token_of(booked)}" in answer
+    assert text.is_gsm7(answer) and text.sms_segments(answer) <= 2
+    assert not Notification.objects.filter(template__startswith="cancelled_by", channel="sms")
+
+
+# --- the private page ----------------------------------------------------------------------
+
+
+def test_the_series_page_lists_every_visit_with_cancel_this_and_later(client, booked):
+    page = client.get(f"/s/{series_token_of(booked)}")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Weekly on Tuesdays at 4:00 PM EST, 12 visits from Mar 2" in html
+    assert html.count("Cancel this and later visits") == 12
+    assert (
+        booked["series"]["ics_url"].replace("&", "&amp;") in html
+        or booked["series"]["ics_url"] in html
+    )
+
+
+def test_the_series_page_of_a_wrong_token_is_404(client, booked):
+    assert client.get(f"/s/{'x' * 22}").status_code == 404
+
+
+def test_cancelling_this_and_later_from_the_page_keeps_the_earlier_visits(client, booked):
+    token = series_token_of(booked)
+    response = client.post(f"/s/{token}/cancel", {"from": booked["appointments"][9]["start"]})
+    assert response.status_code == 302
+    cancelled = Appointment.objects.filter(
+        series_id=booked["series"]["id"], status=AppointmentStatus.CANCELLED
+    )
+    assert cancelled.count() == 3
+    html = client.get(f"/s/{token}").content.decode()
+    assert html.count("Cancel this and later visits") == 9
