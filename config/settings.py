@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "notifications",
     "scheduling",
     "referrals",
+    "fhir",
 ]
 
 MIDDLEWARE = [
