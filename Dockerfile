@@ -7,6 +7,7 @@ COPY common common
 COPY scheduling scheduling
 COPY referrals referrals
 COPY notifications notifications
+COPY fhir fhir
 COPY manage.py ./
 RUN pip install --no-cache-dir -c requirements.lock . \
     && DEBUG=1 python manage.py collectstatic --noinput

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "notifications",
     "scheduling",
     "referrals",
+    "fhir",
 ]
 
 MIDDLEWARE = [

@@ -45,6 +45,7 @@ urlpatterns = [
         ),
         name="api-docs",
     ),
+    path("fhir/", include("fhir.urls")),
     path("", include("referrals.urls")),
     path("api/", include("scheduling.urls")),
     path("", include("scheduling.web.urls")),

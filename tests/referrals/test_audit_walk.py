@@ -470,6 +470,55 @@ CASES: list[tuple[str, str, Callable[[World], Any], str, str, str]] = [
         )
     ),
     ("the accounting command", "", _command, "export", "command", "patient"),
+    # The FHIR facade
+    (
+        "read an appointment by FHIR",
+        "fhir-appointment",
+        lambda w: w.api(w.staff).get(f"/fhir/Appointment/{w.appointment.pk}"),
+        "view",
+        "api",
+        "patient",
+    ),
+    (
+        "search appointments by FHIR",
+        "fhir-appointment-search",
+        lambda w: w.api(w.staff).get("/fhir/Appointment", {"patient": w.patient.pk}),
+        "list",
+        "api",
+        "patient",
+    ),
+    (
+        "read a referral by FHIR",
+        "fhir-servicerequest",
+        lambda w: w.api(w.coordinator).get(f"/fhir/ServiceRequest/{w.referral.pk}"),
+        "view",
+        "api",
+        "referral",
+    ),
+    (
+        "search referrals by FHIR",
+        "fhir-servicerequest-search",
+        lambda w: w.api(w.coordinator).get("/fhir/ServiceRequest"),
+        "list",
+        "api",
+        "referral",
+    ),
+    (
+        "read a referral's task by FHIR",
+        "fhir-task",
+        lambda w: w.api(w.coordinator).get(f"/fhir/Task/{w.referral.pk}"),
+        "view",
+        "api",
+        "referral",
+    ),
+    (
+        "search tasks by FHIR",
+        "fhir-task-search",
+        lambda w: w.api(w.coordinator).get("/fhir/Task"),
+        "list",
+        "api",
+        "referral",
+    ),
 ]
 
 
@@ -548,6 +597,18 @@ NO_PATIENT_DATA = {
     "verification-check",
     "webhook-list",  # endpoint URLs and event types; payloads carry no patient data
     "webhook-detail",
+    # The FHIR directory and computed slots: no patient data.
+    "fhir-metadata",
+    "fhir-practitioner",
+    "fhir-practitioner-search",
+    "fhir-practitionerrole",
+    "fhir-practitionerrole-search",
+    "fhir-healthcareservice",
+    "fhir-healthcareservice-search",
+    "fhir-schedule",
+    "fhir-schedule-search",
+    "fhir-slot",
+    "fhir-slot-search",
 }
 
 
