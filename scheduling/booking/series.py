@@ -68,7 +68,7 @@ def series_conflict(taken: list[datetime]) -> DomainError:
 
 def check_rule(service: Service, every_weeks: int, count: int) -> None:
     """A series of this service with this rule may be booked at all (else 400)."""
-    if not service.series_max_weeks or service.is_group:
+    if not service.series_max_weeks or service.is_group or service.requires_approval:
         raise DomainError(
             "series_not_offered",
             "This service is booked one visit at a time.",
@@ -111,6 +111,10 @@ def _insert(series: Series, service: Service, patient: Any, starts: list[datetim
     for start in starts:
         appointment = new_appointment(service=service, patient=patient, start=start)
         appointment.series, appointment.series_start = series, appointment.start
+        # One room for the series: its calendar entry carries one video link for every visit.
+        appointment.video_room = (
+            appointments[0].video_room if appointments else appointment.video_room
+        )
         appointments.append(appointment)
     try:
         with transaction.atomic():  # a savepoint: a refused insert leaves the series open
@@ -158,6 +162,14 @@ def book_series(
         now=now,
     )
     starts = rule_starts(start, get_zone(service.provider.timezone), every_weeks, count)
+    if starts[0] != start:
+        # The second 01:30 of a fall-back night: a rule in the provider's zone can only name
+        # the first one (RFC 5545 3.3.5), so every calendar would show the first visit an hour early.
+        raise DomainError(
+            "invalid",
+            "A series cannot start in the hour that repeats when clocks go back.",
+            fields={"start": ["Choose another first time."]},
+        )
     salt = new_salt()
     series = Series(
         provider=service.provider,
