@@ -106,8 +106,10 @@ def _free_and_taken(
     return free, [s for s in starts if s not in offered]
 
 
-def _insert(series: Series, service: Service, patient: Any, starts: list[datetime]) -> list:
-    appointments = []
+def _insert(
+    series: Series, service: Service, patient: Any, starts: list[datetime]
+) -> list[Appointment]:
+    appointments: list[Appointment] = []
     for start in starts:
         appointment = new_appointment(service=service, patient=patient, start=start)
         appointment.series, appointment.series_start = series, appointment.start
