@@ -106,6 +106,16 @@ def _free_and_taken(
     return free, [s for s in starts if s not in offered]
 
 
+def preview_dates(
+    *, service: Service, start: datetime, every_weeks: int, count: int, now: datetime | None = None
+) -> list[tuple[datetime, bool]]:
+    """Each date the rule gives, and whether it is free now (the booking page shows them)."""
+    check_rule(service, every_weeks, count)
+    starts = rule_starts(start, get_zone(service.provider.timezone), every_weeks, count)
+    free, _ = _free_and_taken(service, starts, now or timezone.now())
+    return [(s, s in free) for s in starts]
+
+
 def _insert(
     series: Series, service: Service, patient: Any, starts: list[datetime]
 ) -> list[Appointment]:
@@ -140,6 +150,7 @@ def book_series(
     sms_consent: bool,
     possession: bool,
     referral_token: str | None = None,
+    consent_source: str = "booking",
     actor: str = Actor.PATIENT,
     actor_user: Any = None,
     now: datetime | None = None,
@@ -158,7 +169,7 @@ def book_series(
         sms_consent=sms_consent,
         possession=possession,
         referral_token=referral_token,
-        consent_source="booking",
+        consent_source=consent_source,
         actor=actor,
         actor_user=actor_user,
         now=now,
