@@ -272,3 +272,26 @@ def test_the_series_link_in_a_recorded_message_is_sealed_and_put_back_at_send_ti
     unsealed = unsealer(email.subject_ref)(attachment["content"])
     assert token in unsealed.replace("\r\n ", "")
     _assert_expands_to_rows(unsealed.encode(), booked["series"]["id"])
+
+
+def test_rescheduling_one_visit_by_the_api_sends_one_text_and_the_series_invite(client, booked):
+    visit = booked["appointments"][3]
+    assert visit["series"] == booked["series"]["id"]
+    token = visit["manage_url"].rsplit("/", 1)[-1]
+    last_id = Notification.objects.order_by("-id").values_list("id", flat=True).first()
+    moved_to = datetime(2027, 3, 24, 10, 0, tzinfo=NY)
+    response = client.post(
+        f"/api/appointments/{visit['id']}/reschedule/?token={token}",
+        {"start": moved_to.isoformat()},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    new = Notification.objects.filter(id__gt=last_id).exclude(template="reminder")
+    assert sorted((n.template, n.channel) for n in new) == [
+        ("provider_rescheduled", "email"),
+        ("rescheduled", "email"),
+        ("rescheduled", "sms"),
+    ]
+    (attachment,) = new.get(template="rescheduled", channel="email").attachments
+    assert attachment["method"] == "REQUEST"
+    _assert_expands_to_rows(attachment["content"].encode(), booked["series"]["id"])
