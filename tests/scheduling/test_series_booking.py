@@ -231,3 +231,11 @@ def test_the_same_idempotency_key_replays_the_series_with_working_links(client):
 def test_the_visits_of_a_series_share_one_video_room(client):
     body = book_series(client, series_service(), TUE_4PM, count=4).json()
     assert len({a["video_url"] for a in body["appointments"]}) == 1
+
+
+def test_the_longest_series_books_26_weekly_visits(client):
+    service = series_service()
+    response = book_series(client, service, TUE_4PM, count=26)
+    assert response.status_code == 201, response.content
+    rows = Appointment.objects.filter(series_id=response.json()["series"]["id"])
+    assert sorted(a.start for a in rows) == weekly(TUE_4PM, 26)
