@@ -23,6 +23,7 @@ from scheduling.models import (
     IdempotencyKey,
     Patient,
     PatientEvent,
+    Series,
 )
 
 ERASED_NAME = "Erased patient"
@@ -55,8 +56,13 @@ def erase_patient(
     # The one rewrite of append-only rows: the timeline stays, the words about them go.
     AppointmentEvent.objects.filter(appointment__patient=patient).update(reason="", data={})
     PatientEvent.objects.filter(patient=patient).update(data={})
+    series_ids = [
+        str(pk) for pk in Series.objects.filter(patient=patient).values_list("pk", flat=True)
+    ]
     IdempotencyKey.objects.filter(response_body__id__in=ids).delete()
-    forget_recipient(phone=phone, email=email, subject_refs=[f"appointment:{pk}" for pk in ids])
+    IdempotencyKey.objects.filter(response_body__series__id__in=series_ids).delete()
+    refs = [f"appointment:{pk}" for pk in ids] + [f"series:{pk}" for pk in series_ids]
+    forget_recipient(phone=phone, email=email, subject_refs=refs)
     observers.patient_erased(patient=patient, phone=phone)
     SmsOptOut.objects.filter(phone=phone).delete()  # consent is off: nothing will text it
     LogEntry.objects.filter(

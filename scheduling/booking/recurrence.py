@@ -19,10 +19,13 @@ from common.formatting import format_time, zone_abbreviation
 
 
 def rule_starts(first: datetime, zone: ZoneInfo, every_weeks: int, count: int) -> list[datetime]:
-    """The series' `count` instants in UTC, keeping the wall clock of `first` in `zone`."""
+    """The series' `count` instants in UTC, keeping the wall clock of `first` in `zone`.
+
+    Every instant, the first included, is the wall time read as a DTSTART with TZID is read.
+    """
     wall = first.astimezone(zone).replace(tzinfo=None)
-    starts = [first.astimezone(UTC)]
-    for k in range(1, count):
+    starts = []
+    for k in range(count):
         local = (wall + timedelta(weeks=every_weeks * k)).replace(tzinfo=zone, fold=0)
         starts.append(local.astimezone(UTC))
     return starts

@@ -140,6 +140,7 @@ def appointment_body(
         "sequence": appointment.sequence,
         "cancel_reason": appointment.cancel_reason,
         "cancelled_late": appointment.cancelled_late,
+        "series": str(appointment.series_id) if appointment.series_id else None,
         "patient": {
             "name": patient.name,
             "phone": patient.phone,

@@ -68,7 +68,7 @@ def series_conflict(taken: list[datetime]) -> DomainError:
 
 def check_rule(service: Service, every_weeks: int, count: int) -> None:
     """A series of this service with this rule may be booked at all (else 400)."""
-    if not service.series_max_weeks or service.is_group:
+    if not service.series_max_weeks or service.is_group or service.requires_approval:
         raise DomainError(
             "series_not_offered",
             "This service is booked one visit at a time.",
@@ -106,11 +106,27 @@ def _free_and_taken(
     return free, [s for s in starts if s not in offered]
 
 
-def _insert(series: Series, service: Service, patient: Any, starts: list[datetime]) -> list:
-    appointments = []
+def preview_dates(
+    *, service: Service, start: datetime, every_weeks: int, count: int, now: datetime | None = None
+) -> list[tuple[datetime, bool]]:
+    """Each date the rule gives, and whether it is free now (the booking page shows them)."""
+    check_rule(service, every_weeks, count)
+    starts = rule_starts(start, get_zone(service.provider.timezone), every_weeks, count)
+    free, _ = _free_and_taken(service, starts, now or timezone.now())
+    return [(s, s in free) for s in starts]
+
+
+def _insert(
+    series: Series, service: Service, patient: Any, starts: list[datetime]
+) -> list[Appointment]:
+    appointments: list[Appointment] = []
     for start in starts:
         appointment = new_appointment(service=service, patient=patient, start=start)
         appointment.series, appointment.series_start = series, appointment.start
+        # One room for the series: its calendar entry carries one video link for every visit.
+        appointment.video_room = (
+            appointments[0].video_room if appointments else appointment.video_room
+        )
         appointments.append(appointment)
     try:
         with transaction.atomic():  # a savepoint: a refused insert leaves the series open
@@ -134,6 +150,7 @@ def book_series(
     sms_consent: bool,
     possession: bool,
     referral_token: str | None = None,
+    consent_source: str = "booking",
     actor: str = Actor.PATIENT,
     actor_user: Any = None,
     now: datetime | None = None,
@@ -152,12 +169,20 @@ def book_series(
         sms_consent=sms_consent,
         possession=possession,
         referral_token=referral_token,
-        consent_source="booking",
+        consent_source=consent_source,
         actor=actor,
         actor_user=actor_user,
         now=now,
     )
     starts = rule_starts(start, get_zone(service.provider.timezone), every_weeks, count)
+    if starts[0] != start:
+        # The second 01:30 of a fall-back night: a rule in the provider's zone can only name
+        # the first one (RFC 5545 3.3.5), so every calendar would show the first visit an hour early.
+        raise DomainError(
+            "invalid",
+            "A series cannot start in the hour that repeats when clocks go back.",
+            fields={"start": ["Choose another first time."]},
+        )
     salt = new_salt()
     series = Series(
         provider=service.provider,

@@ -94,6 +94,9 @@ def series_invite(
         master.add("exdate", excluded)
     master.add("status", "CONFIRMED")
     master.add("transp", "OPAQUE")
+    if appointments:  # the visits of a series share one video room
+        master.add("location", appointments[0].video_url)
+        master.add("url", appointments[0].video_url)
     cal.add_component(master)
 
     for original, appointment in sorted(held.items()):

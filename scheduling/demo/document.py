@@ -179,7 +179,14 @@ def _services_and_hours(
     if kind == "therapist":
         services = [
             _service("intake", "Intake assessment", 60, buffer_after_minutes=15),
-            _service("individual-session", "Individual session", 50),
+            # Weekly therapy: bookable as a series of up to 16 weeks (issue 13).
+            _service(
+                "individual-session",
+                "Individual session",
+                50,
+                horizon_days=112,
+                series_max_weeks=16,
+            ),
         ]
         if "family-therapy" in specialties:
             services.append(_service("family-session", "Family session", 80))

@@ -21,7 +21,7 @@ from common.states import STATES
 from scheduling.audit.models import AuditAction, AuditChannel, AuditRole
 from scheduling.audit.requests import record
 from scheduling.audit.services import appointment_subject
-from scheduling.booking import links, services
+from scheduling.booking import links, series, services
 from scheduling.booking.patients import PatientDetails
 from scheduling.booking.throttling import enforce_booking_rate, enforce_provider_cap
 from scheduling.models import Provider, Service
@@ -144,6 +144,16 @@ ATTEMPTS_KEY = "bw_booking_attempts"
 
 
 def _earlier_attempt(request: HttpRequest) -> str | None:
+    """The page this browser session already got for this form (its booking), if any."""
+    token = _earlier_token(request)
+    if token is None:
+        return None
+    if token.startswith("s:"):
+        return reverse("series-manage", args=[token[2:]])
+    return reverse("booked", args=[token])
+
+
+def _earlier_token(request: HttpRequest) -> str | None:
     """The manage token this browser session already got for this form, if any."""
     attempt = request.POST.get("attempt", "")
     return request.session.get(ATTEMPTS_KEY, {}).get(attempt) if attempt else None
@@ -175,7 +185,7 @@ def book(request: HttpRequest, slug: str, *, flow: BookingFlow | None = None) ->
         earlier = _earlier_attempt(request)
         if earlier:
             # A second tap on "Book" (slow phone, back button) shows the first booking.
-            return HttpResponseRedirect(reverse("booked", args=[earlier]))
+            return HttpResponseRedirect(earlier)
         if form.is_valid():
             page = _context(request, provider, service, offered, flow, form, zone, state=state)
             phone = form.cleaned_data["phone"]
@@ -185,9 +195,13 @@ def book(request: HttpRequest, slug: str, *, flow: BookingFlow | None = None) ->
                     code_form = verify.CodeForm(request.POST)
                     if not verify.check(request, phone, code_form):
                         return _code_step(request, page, code_form, status=400)
+                if form.cleaned_data["repeat"] and "preview" in request.POST:
+                    return _preview(request, page, form, service)
                 possession = verify.session_proves(request, phone)
                 if possession or flow.book_kwargs.get("referral_token"):
                     enforce_provider_cap(request, provider.slug)
+                if form.cleaned_data["repeat"]:
+                    return _book_series(request, form, service, zone, possession, flow)
                 appointment = services.book_appointment(
                     service=service,
                     start=form.cleaned_data["start"],
@@ -205,7 +219,11 @@ def book(request: HttpRequest, slug: str, *, flow: BookingFlow | None = None) ->
             except DomainError as error:
                 if error.code == "verification_required":
                     return _send_code(request, page, form)
-                if error.code == "slot_unavailable":
+                if error.code == "series_conflict":
+                    messages.error(
+                        request, "None of those dates is free. Please choose another time."
+                    )
+                if error.code in ("slot_unavailable", "series_conflict"):
                     messages.error(
                         request,
                         "Someone else just booked that time. Please choose another time.",
@@ -305,3 +323,64 @@ def _code_step(
     phone = page["form"].cleaned_data["phone"]
     context = {**page, "code_form": code_form, "phone_end": phone[-4:]}
     return render(request, "scheduling/verify.html", context, status=status)
+
+
+def _preview(
+    request: HttpRequest, page: dict[str, Any], form: BookForm, service: Service
+) -> HttpResponse:
+    """The form again, with each date of the series marked free or taken; nothing is booked."""
+    try:
+        dates = series.preview_dates(
+            service=service,
+            start=form.cleaned_data["start"],
+            every_weeks=int(form.cleaned_data["repeat"]),
+            count=form.cleaned_data["count"],
+        )
+    except DomainError as error:
+        add_domain_error(form, error, field_names={"repeat": "count"})
+        return render(request, "scheduling/book.html", page, status=400)
+    zone = page["zone"]
+    preview = [{"when": format_when(start, zone.zone), "free": free} for start, free in dates]
+    return render(request, "scheduling/book.html", {**page, "preview": preview})
+
+
+def _book_series(
+    request: HttpRequest,
+    form: BookForm,
+    service: Service,
+    zone: VisitorZone,
+    possession: bool,
+    flow: BookingFlow,
+) -> HttpResponse:
+    """Book every free date of the series (a page books what is free and says what was not)."""
+    booked = series.book_series(
+        service=service,
+        start=form.cleaned_data["start"],
+        every_weeks=int(form.cleaned_data["repeat"]),
+        count=form.cleaned_data["count"],
+        on_conflict="skip",
+        patient=PatientDetails(
+            name=form.cleaned_data["name"],
+            phone=form.cleaned_data["phone"],
+            email=form.cleaned_data["email"],
+            timezone=zone.name,
+            state=form.cleaned_data["state"],
+        ),
+        sms_consent=form.cleaned_data["sms_consent"],
+        possession=possession,
+        **flow.book_kwargs,
+    )
+    record(
+        request,
+        channel=AuditChannel.PAGE,
+        role=AuditRole.PATIENT,
+        action=AuditAction.CHANGE,
+        subjects=[appointment_subject(a) for a in booked.appointments],
+    )
+    token = links.series_token(booked.series)
+    _remember_attempt(request, f"s:{token}")
+    if booked.skipped:
+        messages.info(
+            request, f"{len(booked.skipped)} date(s) were already taken and are not booked."
+        )
+    return HttpResponseRedirect(reverse("series-manage", args=[token]))

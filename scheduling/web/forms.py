@@ -115,6 +115,20 @@ class BookForm(forms.Form):
         "Message and data rates may apply.",
         required=False,
     )
+    # A recurring series, where the service allows it (the page hides these otherwise).
+    repeat = forms.ChoiceField(
+        label="Repeat",
+        required=False,
+        choices=[("", "Just this visit"), ("1", "Every week"), ("2", "Every 2 weeks")],
+    )
+    count = forms.IntegerField(
+        label="Number of visits",
+        required=False,
+        min_value=2,
+        max_value=26,
+        help_text="2 to 26 visits, at this same time.",
+        error_messages={"min_value": "At least 2 visits.", "max_value": "At most 26 visits."},
+    )
     start = forms.CharField(widget=forms.HiddenInput)
     tz = forms.CharField(widget=forms.HiddenInput)
     # One value per form shown: a second submit of the same form finds the first booking.
@@ -133,6 +147,12 @@ class BookForm(forms.Form):
         if moment is None:
             raise forms.ValidationError("Pick a time from the list.")
         return moment
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("repeat") and not data.get("count"):
+            self.add_error("count", "Enter how many visits (2 to 26).")
+        return data
 
 
 class CancelForm(forms.Form):
@@ -163,6 +183,12 @@ class RescheduleForm(forms.Form):
         if moment is None:
             raise forms.ValidationError("Pick a time from the list.")
         return moment
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("repeat") and not data.get("count"):
+            self.add_error("count", "Enter how many visits (2 to 26).")
+        return data
 
 
 # Provider portal: availability

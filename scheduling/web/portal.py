@@ -23,12 +23,15 @@ from django.views.decorators.http import require_GET, require_POST
 
 from common.errors import DomainError
 from common.events import Actor
+from common.timezones import get_zone
 from notifications.models import Notification
 from scheduling.audit.models import AuditAction, AuditChannel, AuditRole
 from scheduling.audit.requests import record
 from scheduling.audit.services import appointment_subject
 from scheduling.booking import services
 from scheduling.booking.access import user_provider
+from scheduling.booking.recurrence import describe, rule_starts
+from scheduling.booking.series import cancel_series_from
 from scheduling.calendar import feeds
 from scheduling.models import (
     ACTIVE_STATUSES,
@@ -160,10 +163,42 @@ def appointment_detail(
         and appointment.status != AppointmentStatus.CANCELLED
         and appointment.status != AppointmentStatus.REQUESTED,
         "cancel_form": ProviderCancelForm(),
+        "series_rule": _series_rule(appointment),
         "nav": "home",
     }
     _audit(request, AuditAction.VIEW, [appointment])
     return render(request, "scheduling/portal/appointment.html", context)
+
+
+def _series_rule(appointment: Appointment) -> str:
+    series = appointment.series
+    if series is None:
+        return ""
+    own = get_zone(appointment.provider.timezone)
+    starts = rule_starts(series.first_start, own, series.every_weeks, series.count)
+    return describe(starts, series.every_weeks, own)
+
+
+@require_POST
+@provider_required
+def end_series(request: HttpRequest, provider: Provider, appointment_id: Any) -> HttpResponse:
+    """Cancel this visit of a series and every later one (the patient gets one message)."""
+    appointment = _own_appointment(provider, appointment_id)
+    if appointment.series is None:
+        raise Http404("Not part of a series.")
+    try:
+        cancelled = cancel_series_from(
+            series=appointment.series,
+            start=appointment.start,
+            actor=Actor.PROVIDER,
+            actor_user=request.user,
+        )
+    except DomainError as error:
+        messages.error(request, error.detail)
+    else:
+        _audit(request, AuditAction.CHANGE, cancelled)
+        messages.success(request, f"Series ended: {len(cancelled)} visit(s) cancelled.")
+    return HttpResponseRedirect(reverse("portal-appointment", args=[appointment.pk]))
 
 
 def _act(

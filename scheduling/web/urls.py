@@ -38,6 +38,11 @@ urlpatterns: list = [
         name="portal-attendance",
     ),
     path("portal/appointments/<uuid:appointment_id>/cancel/", portal.cancel, name="portal-cancel"),
+    path(
+        "portal/appointments/<uuid:appointment_id>/end-series/",
+        portal.end_series,
+        name="portal-series-end",
+    ),
     path("portal/availability/", portal.availability, name="portal-availability"),
     path("portal/availability/hours/", portal.add_hours, name="portal-hours-add"),
     path("portal/availability/overrides/", portal.add_override, name="portal-override-add"),

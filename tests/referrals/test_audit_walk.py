@@ -309,6 +309,17 @@ CASES: list[tuple[str, str, Callable[[World], Any], str, str, str]] = [
         "patient",
     ),
     (
+        "ending a series in the portal",
+        "portal-series-end",
+        lambda w: (
+            _series_url(w, ""),
+            w.page(w.provider.user).post(f"/portal/appointments/{w.appointment.pk}/end-series/"),
+        )[1],
+        "change",
+        "portal",
+        "patient",
+    ),
+    (
         "the portal's referral inbox",
         "portal-referrals",
         lambda w: w.page(w.provider.user).get("/portal/referrals/"),

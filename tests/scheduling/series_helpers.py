@@ -21,8 +21,10 @@ TUE_4PM = datetime(2027, 3, 2, 16, 0, tzinfo=NY)
 BOOK_URL = "/api/appointments/"
 
 
-def series_service(zone: str = "America/New_York", **overrides: Any) -> Service:
-    provider = ProviderFactory(states=["NY", "NJ", "AZ", "IL"], timezone=zone)
+def series_service(
+    zone: str = "America/New_York", hours: list | None = None, **overrides: Any
+) -> Service:
+    provider = ProviderFactory(states=["NY", "NJ", "AZ", "IL"], timezone=zone, hours=hours)
     overrides.setdefault("horizon_days", 200)
     overrides.setdefault("series_max_weeks", 26)
     return ServiceFactory(provider=provider, **overrides)

@@ -144,3 +144,16 @@ def test_retention_purges_old_message_words_and_inbound_texts(clock, settings):
     assert purged.message_bodies > 0 and purged.inbound_texts == 1
     assert set(Notification.objects.values_list("body", flat=True)) == {PURGED}
     assert not InboundMessage.objects.exists()
+
+
+def test_erasing_a_patient_with_a_series_leaves_nothing_of_them_in_its_messages_or_answers():
+    service = make_service(series_max_weeks=8, horizon_days=90)
+    patient = {"name": NAME, "phone": PHONE, "email": EMAIL}
+    body = payload(service, WED_10, patient=patient, repeat={"every_weeks": 1, "count": 3})
+    response = APIClient().post(BOOK_URL, body, format="json", HTTP_IDEMPOTENCY_KEY="zeb-series")
+    assert response.status_code == 201, response.content
+    assert "Zebulon" in everything_stored()
+    erase_patient(patient=Patient.objects.get(phone=PHONE))
+    stored = everything_stored()
+    for secret in SECRETS:
+        assert secret not in stored, secret

@@ -196,3 +196,46 @@ def test_a_patient_in_the_providers_zone_is_told_of_no_shift(client):
     book_series(client, service, TUE_4PM, count=6)
     body = Notification.objects.get(template="series_confirmed", channel="sms").body
     assert "local time changes" not in body
+
+
+def test_a_series_starting_at_the_second_one_thirty_of_the_fall_back_night_is_refused(client):
+    service = series_service("America/Chicago", hours=[(6, "00:00", "23:30")], min_notice_hours=0)
+    with time_machine.travel(datetime(2027, 11, 1, 12, tzinfo=UTC), tick=False):
+        second = datetime(2027, 11, 7, 7, 30, tzinfo=UTC)  # 01:30 CST
+        response = book_series(client, service, second, count=3)
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "invalid"
+    assert not Appointment.objects.exists()
+
+
+def test_a_service_that_needs_approval_is_not_booked_as_a_series(client):
+    service = series_service(requires_approval=True)
+    response = book_series(client, service, TUE_4PM, count=3)
+    assert response.status_code == 400
+    assert response.json()["code"] == "series_not_offered"
+
+
+def test_the_same_idempotency_key_replays_the_series_with_working_links(client):
+    service = series_service()
+    key = {"HTTP_IDEMPOTENCY_KEY": "series-key-1"}
+    body = payload(service, TUE_4PM, repeat={"every_weeks": 1, "count": 3})
+    first = client.post("/api/appointments/", body, format="json", **key)
+    again = client.post("/api/appointments/", body, format="json", **key)
+    assert first.status_code == again.status_code == 201
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert Series.objects.count() == 1
+    assert Appointment.objects.count() == 3
+
+
+def test_the_visits_of_a_series_share_one_video_room(client):
+    body = book_series(client, series_service(), TUE_4PM, count=4).json()
+    assert len({a["video_url"] for a in body["appointments"]}) == 1
+
+
+def test_the_longest_series_books_26_weekly_visits(client):
+    service = series_service()
+    response = book_series(client, service, TUE_4PM, count=26)
+    assert response.status_code == 201, response.content
+    rows = Appointment.objects.filter(series_id=response.json()["series"]["id"])
+    assert sorted(a.start for a in rows) == weekly(TUE_4PM, 26)

@@ -15,8 +15,10 @@ from rest_framework.test import APIClient
 from common.events import Actor
 from notifications import text
 from notifications.models import Notification
+from notifications.sealing import unsealer
 from scheduling.booking import services
 from scheduling.booking.replies import handle_reply
+from scheduling.calendar import feeds
 from scheduling.models import Appointment, AppointmentStatus, Series
 from tests.factories import AppointmentFactory
 from tests.scheduling.ical_parsers import expand_series, parse, unfolded_lines
@@ -246,3 +248,50 @@ def test_cancelling_this_and_later_from_the_page_keeps_the_earlier_visits(client
     assert cancelled.count() == 3
     html = client.get(f"/s/{token}").content.decode()
     assert html.count("Cancel this and later visits") == 9
+
+
+# --- the provider's feed and sealed links ------------------------------------------------------
+
+
+def test_the_providers_feed_lists_every_visit_of_a_series_at_its_instant(client, booked):
+    series = Series.objects.get(pk=booked["series"]["id"])
+    token = feeds.feed_token(provider=series.provider)
+    raw = client.get(f"/calendar/{token}.ics").content
+    events = parse(raw).ical_events()
+    assert sorted(e.decoded("DTSTART") for e in events) == starts_of(str(series.pk))
+    assert not any("RRULE" in e for e in events)  # expanded: one VEVENT a visit
+
+
+def test_the_series_link_in_a_recorded_message_is_sealed_and_put_back_at_send_time(booked):
+    sms = Notification.objects.get(template="series_confirmed", channel="sms")
+    token = series_token_of(booked)
+    assert token not in sms.body
+    assert f"/s/{token}" in unsealer(sms.subject_ref)(sms.body)
+    email = Notification.objects.get(template="series_confirmed", channel="email")
+    (attachment,) = email.attachments
+    unsealed = unsealer(email.subject_ref)(attachment["content"])
+    assert token in unsealed.replace("\r\n ", "")
+    _assert_expands_to_rows(unsealed.encode(), booked["series"]["id"])
+
+
+def test_rescheduling_one_visit_by_the_api_sends_one_text_and_the_series_invite(client, booked):
+    visit = booked["appointments"][3]
+    assert visit["series"] == booked["series"]["id"]
+    token = visit["manage_url"].rsplit("/", 1)[-1]
+    last_id = Notification.objects.order_by("-id").values_list("id", flat=True).first()
+    moved_to = datetime(2027, 3, 24, 10, 0, tzinfo=NY)
+    response = client.post(
+        f"/api/appointments/{visit['id']}/reschedule/?token={token}",
+        {"start": moved_to.isoformat()},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    new = Notification.objects.filter(id__gt=last_id).exclude(template="reminder")
+    assert sorted((n.template, n.channel) for n in new) == [
+        ("provider_rescheduled", "email"),
+        ("rescheduled", "email"),
+        ("rescheduled", "sms"),
+    ]
+    (attachment,) = new.get(template="rescheduled", channel="email").attachments
+    assert attachment["method"] == "REQUEST"
+    _assert_expands_to_rows(attachment["content"].encode(), booked["series"]["id"])
