@@ -97,7 +97,9 @@ def main() -> int:
         client.get(fhir_url)
     ratio = fhir_ms / json_ms
     verdicts.append(ratio <= 2.0)
-    print(f"  JSON slot API                                   {json_ms:8.2f} ms  [{json_count} slots]")
+    print(
+        f"  JSON slot API                                   {json_ms:8.2f} ms  [{json_count} slots]"
+    )
     print(
         f"  FHIR Slot search                                {fhir_ms:8.2f} ms  "
         f"[{fhir_count} slots, {len(queries)} queries]  ratio {ratio:.2f}x "
@@ -119,7 +121,9 @@ def main() -> int:
             ok = ms <= 100.0 and entries == 100
             verdicts.append(ok)
             flag = f"  (target <= 100 ms: {'ok' if ok else 'MISSED'})"
-        print(f"  _count={size:<4} {entries:4} entries {ms:8.2f} ms  [{len(queries)} queries]{flag}")
+        print(
+            f"  _count={size:<4} {entries:4} entries {ms:8.2f} ms  [{len(queries)} queries]{flag}"
+        )
     constant = counts[10] == counts[100]
     verdicts.append(constant)
     print(f"  queries constant in the page size: {'ok' if constant else 'MISSED'}")
