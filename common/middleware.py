@@ -22,13 +22,14 @@ from rest_framework.exceptions import APIException
 
 from common.api import api_error_body, as_api_exception, error_body
 
-API_PREFIX = "/api/"
+# The JSON API and the FHIR facade answer errors in JSON.
+API_PREFIXES = ("/api/", "/fhir/")
 NUL = "\x00"
 NUL_MESSAGE = "Null characters are not allowed."
 
 
 def is_api(request: HttpRequest) -> bool:
-    return request.path_info.startswith(API_PREFIX)
+    return request.path_info.startswith(API_PREFIXES)
 
 
 def _holding_nul(request: HttpRequest) -> str | None:

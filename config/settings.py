@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "oauth2_provider",
     "notifications",
     "scheduling",
     "referrals",
@@ -239,6 +240,17 @@ REST_KNOX = {
     "AUTH_HEADER_PREFIX": "Token",
     "AUTO_REFRESH": False,
 }
+# OAuth2 client credentials for /fhir/ (fhir.auth), per RFC 9700: hashed, header-only tokens.
+_BCP = "IMPLICIT_GRANT PASSWORD_GRANT PKCE_METHOD ACCESS_TOKEN_TRANSPORT AUTHZ_RESPONSE_ISS"
+_BCP += " TOKEN_STORAGE REFRESH_TOKEN REDIRECT_URI_SCHEME"
+OAUTH2_PROVIDER = {
+    "SCOPES": {"fhir": "Read and change FHIR resources of the client's organization"},
+    "DEFAULT_SCOPES": ["fhir"],
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("OAUTH2_ACCESS_TOKEN_SECONDS", 3600),
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+    **{f"COMPLIANT_BCP_RFC9700_{name}": True for name in _BCP.split()},
+}
 SPECTACULAR_SETTINGS = {
     "TITLE": "Bridgeway API",
     "DESCRIPTION": "Telehealth appointment and referral scheduling.",
@@ -337,10 +349,7 @@ NOTIFICATIONS_BATCH_SIZE = env_int("NOTIFICATIONS_BATCH_SIZE", 50)
 NOTIFICATIONS_SEND_CONCURRENCY = env_int("NOTIFICATIONS_SEND_CONCURRENCY", 25)
 # "queue" (django-q2) everywhere but unit tests, which may say "sync".
 NOTIFICATIONS_DISPATCH = env_str("NOTIFICATIONS_DISPATCH", "queue")
-
-# Outbound webhooks (notifications.webhooks): a request's time limit, failed attempts in a
-# row before an endpoint is disabled (staff are emailed), and whether endpoints may point at
-# loopback/private/link-local addresses (refused by default: SSRF; development and tests only).
+# Outbound webhooks (notifications.webhooks); private/loopback addresses only in development.
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
 WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 20)
 WEBHOOK_ALLOW_PRIVATE_HOSTS = env_bool("WEBHOOK_ALLOW_PRIVATE_HOSTS", False)

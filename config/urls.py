@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from oauth2_provider import views as oauth2_views
 
 from common.limits import limit_posts, posted_email
 from common.metrics import metrics_view
@@ -46,6 +47,8 @@ urlpatterns = [
         name="api-docs",
     ),
     path("fhir/", include("fhir.urls")),
+    # OAuth2 client credentials for FHIR clients (fhir.auth): the token endpoint alone.
+    path("o/token/", oauth2_views.TokenView.as_view(), name="oauth2-token"),
     path("", include("referrals.urls")),
     path("api/", include("scheduling.urls")),
     path("", include("scheduling.web.urls")),

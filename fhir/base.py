@@ -14,7 +14,9 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlencode
 
+from knox.auth import TokenAuthentication
 from rest_framework import exceptions
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
@@ -25,6 +27,7 @@ from rest_framework.views import APIView
 from common.api import exception_handler as json_exception_handler
 from common.errors import NotFound
 from fhir import mapping
+from fhir.auth import ClientCredentialsAuthentication
 from fhir.params import (
     Page,
 )
@@ -75,7 +78,13 @@ def _outcome(response: Response) -> Response:
 
 
 class FhirView(APIView):
+    authentication_classes = [
+        SessionAuthentication,
+        TokenAuthentication,
+        ClientCredentialsAuthentication,
+    ]
     renderer_classes = [FhirRenderer]
+    schema = None  # FHIR describes itself (/fhir/metadata), not in the OpenAPI document
     parser_classes = [FhirParser, JSONParser, JsonPatchParser]
     content_negotiation_class = AlwaysFhir
     public = False

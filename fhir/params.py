@@ -14,7 +14,7 @@ from common.errors import DomainError
 
 DATE_PREFIXES = ("eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap")
 DEFAULT_COUNT = 50
-MAX_COUNT = 200
+MAX_COUNT = 1000  # a month of one schedule's slots fits one page
 
 
 def invalid(field: str, message: str, *, code: str = "invalid") -> DomainError:

@@ -49,7 +49,7 @@ def endpoint_data(endpoint: WebhookEndpoint) -> dict[str, Any]:
 class WebhookEndpointListView(APIView):
     permission_classes = [IsAdminUser]
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(operation_id="webhooks_list", responses={200: dict})
     def get(self, request: Request) -> Response:
         return Response({"results": [endpoint_data(e) for e in WebhookEndpoint.objects.all()]})
 

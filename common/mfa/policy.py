@@ -22,7 +22,8 @@ from django_otp import user_has_device
 
 from common.api import error_body
 
-API_PREFIX = "/api/"
+# The JSON API and the FHIR facade answer 403 rather than redirect to a page.
+API_PREFIXES = ("/api/", "/fhir/")
 
 
 def needs_second_factor(user: Any) -> bool:
@@ -75,7 +76,7 @@ class SecondFactorMiddleware:
             and not _exempt(request.path_info)
             and waiting_for_second_factor(request.user)
         ):
-            if not request.path_info.startswith(API_PREFIX):
+            if not request.path_info.startswith(API_PREFIXES):
                 return HttpResponseRedirect(second_factor_url(request))
             if "HTTP_AUTHORIZATION" not in request.META:
                 return JsonResponse(

@@ -334,3 +334,14 @@ def test_no_payload_carries_names_phones_emails_or_clinical_text(receiver):
         "county ed",
     ):
         assert secret not in sent
+
+
+def test_attendance_is_published_as_attended_then_no_show(receiver, clock):
+    endpoint_for(receiver, events=["appointment.attended", "appointment.no_show"])
+    appointment = book()
+    clock.move_to(appointment.end, tick=False)
+    services.record_attendance(appointment=appointment, status="attended", actor="staff")
+    services.record_attendance(appointment=appointment, status="no_show", actor="staff")
+    payloads = [d.payload for d in WebhookDelivery.objects.order_by("pk")]
+    assert [p["type"] for p in payloads] == ["appointment.attended", "appointment.no_show"]
+    assert payloads[1]["data"]["appointment"]["previous_status"] == "attended"

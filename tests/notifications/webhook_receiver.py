@@ -23,6 +23,19 @@ class Receiver:
     statuses: list[int] = field(default_factory=list)  # answers to come; then 200
     requests: list[Received] = field(default_factory=list)
     location: str = ""
+    # hold(): the next request waits, unanswered, until release() (a worker killed mid-post).
+    holding: bool = False
+    arrived: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
+
+    def hold(self) -> None:
+        self.holding = True
+        self.arrived.clear()
+        self.released.clear()
+
+    def release(self) -> None:
+        self.holding = False
+        self.released.set()
 
 
 @contextmanager
@@ -35,6 +48,9 @@ def webhook_receiver() -> Iterator[Receiver]:
             receiver.requests.append(
                 Received(self.path, dict(self.headers.items()), self.rfile.read(length))
             )
+            if receiver.holding:
+                receiver.arrived.set()
+                receiver.released.wait(60)
             status = receiver.statuses.pop(0) if receiver.statuses else 200
             self.send_response(status)
             if receiver.location:

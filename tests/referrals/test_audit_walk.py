@@ -610,6 +610,7 @@ NO_PATIENT_DATA = {
     "webhook-detail",
     # The FHIR directory and computed slots: no patient data.
     "fhir-metadata",
+    "oauth2-token",  # client credentials: a token for a system, no patient data
     "fhir-practitioner",
     "fhir-practitioner-search",
     "fhir-practitionerrole",
