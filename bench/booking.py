@@ -17,6 +17,7 @@ BENCH_THREADS (4), BENCH_DEBUG (0).
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import os
@@ -49,6 +50,9 @@ SERVER_ENV = {
     "DATABASE_URL": DATABASE_URL,
     "DEBUG": DEBUG,
     "SECRET_KEY": SECRET,
+    # A production-shaped run: patients' details encrypted with real (throwaway) keys.
+    "FIELD_ENCRYPTION_KEYS": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+    "FIELD_HASH_KEY": secrets.token_urlsafe(32),
     "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
     "PUBLIC_BASE_URL": "http://127.0.0.1",
     "BOOKING_RATE_LIMIT": "100000000/min",

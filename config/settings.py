@@ -23,6 +23,15 @@ if not SECRET_KEY:
         "SECRET_KEY is not set. Set SECRET_KEY (or SECRET_KEY_FILE), or DEBUG=1 for development."
     )
 
+# Encryption at rest (common.crypto): Fernet keys, newest first, and the key of the blind
+# hashes that phone lookups use. Their own secrets, never derived from SECRET_KEY; in
+# development fixed keys that protect nothing. Production without them fails `check`.
+_DEV_FIELD_KEY = "ZGV2LW9ubHktZmllbGQta2V5LW5vdC1hLXNlY3JldCE="
+FIELD_ENCRYPTION_KEYS = [
+    key.strip() for key in env_secret("FIELD_ENCRYPTION_KEYS").split(",") if key.strip()
+] or ([_DEV_FIELD_KEY] if DEBUG else [])
+FIELD_HASH_KEY = env_secret("FIELD_HASH_KEY") or ("dev-only-field-hash-key" if DEBUG else "")
+
 ALLOWED_HOSTS = env_list(
     "ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"] if DEBUG else []
 )

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from common.errors import DomainError
 from common.events import signed_in
-from common.phones import is_textable, to_e164
+from common.phones import is_textable, phone_hash, to_e164
 from common.states import is_state
 from common.timezones import is_timezone
 from scheduling.models import Patient, PatientEvent
@@ -90,7 +90,10 @@ def find_or_create_patient(
     """
     details = validate_details(details)
     now = now or timezone.now()
-    existed = not update_existing and Patient.objects.filter(phone=details.phone).exists()
+    existed = (
+        not update_existing
+        and Patient.objects.filter(phone_hash=phone_hash(details.phone)).exists()
+    )
     # Insert-or-ignore then read: two queries whether the patient is new or not, and a
     # concurrent booking by the same new number neither fails nor creates a second row.
     Patient.objects.bulk_create(
@@ -108,7 +111,7 @@ def find_or_create_patient(
         ],
         ignore_conflicts=True,
     )
-    patient = Patient.objects.get(phone=details.phone)
+    patient = Patient.objects.get(phone_hash=phone_hash(details.phone))
     if existed:
         return patient
     values: dict[str, Any] = {"timezone": details.timezone, "state": details.state}

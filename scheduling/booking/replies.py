@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from common.errors import DomainError
 from common.events import Actor
+from common.phones import phone_hash
 from notifications.inbound import reply_word
 from scheduling.booking import messages
 from scheduling.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, Patient
@@ -25,7 +26,7 @@ CANCEL_WORDS = frozenset({"X", "2"})
 
 def next_appointment(*, phone: str) -> Appointment | None:
     """The patient's next requested or confirmed appointment that has not started."""
-    patient = Patient.objects.filter(phone=phone).first()
+    patient = Patient.objects.filter(phone_hash=phone_hash(phone)).first()
     if patient is None:
         return None
     return (

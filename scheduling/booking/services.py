@@ -24,6 +24,7 @@ from django.utils.crypto import salted_hmac
 
 from common.errors import DomainError, InvalidTransition
 from common.events import Actor
+from common.phones import phone_hash
 from common.tokens import derive_token, hash_token, new_salt
 from scheduling.availability import selectors as availability
 from scheduling.booking import observers
@@ -240,7 +241,9 @@ def book_appointment(
             fields={"verification": ["Confirm your phone number first."]},
         )
     if not provider.accepting_new_patients and not referral_checked:
-        known = Appointment.objects.filter(provider=provider, patient__phone=details.phone)
+        known = Appointment.objects.filter(
+            provider=provider, patient__phone_hash=phone_hash(details.phone)
+        )
         if not known.exists():
             raise DomainError(
                 "not_accepting_new_patients",
