@@ -10,7 +10,7 @@ import dj_email_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_int, env_list, env_secret, env_str
+from config.env import env_bool, env_int, env_list, env_secret, env_str, with_password
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -359,7 +359,10 @@ PASSWORD_RESET_ACCOUNT_RATE_LIMIT = env_str("PASSWORD_RESET_ACCOUNT_RATE_LIMIT",
 
 # django-q2: ORM broker by default, Redis with REDIS_URL. Its defaults retry forever and
 # rerun tasks whose timeout exceeds retry, so: timeout < retry, few attempts.
-REDIS_URL = env_str("REDIS_URL")
+# The password may come apart from the URL (REDIS_PASSWORD or REDIS_PASSWORD_FILE, a
+# container secret); TLS is a rediss:// URL, e.g.
+# rediss://redis.internal:6380/0?ssl_cert_reqs=required&ssl_ca_certs=/run/secrets/redis_ca.pem
+REDIS_URL = with_password(env_secret("REDIS_URL"), env_secret("REDIS_PASSWORD"))
 Q_CLUSTER: dict[str, object] = {
     "name": env_str("Q_CLUSTER_NAME", "bridgeway"),
     "workers": env_int("Q_WORKERS", 2),
