@@ -70,6 +70,9 @@ def setup_django(default_url: str = f"sqlite:///{DEFAULT_SQLITE}", *, fresh: boo
     url = os.environ.setdefault("DATABASE_URL", default_url)
     os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-production-use")
     os.environ.setdefault("DEBUG", "0")
+    # Production-shaped: details encrypted with bench-only keys (a Fernet key and a hash key).
+    os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "YmVuY2gtb25seS1maWVsZC1rZXktbm90LXNlY3JldCE=")
+    os.environ.setdefault("FIELD_HASH_KEY", "bench-only-field-hash-key")
     os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     # Persistent connections, as a production web process runs (the default 0 reconnects
@@ -182,7 +185,7 @@ def _clear() -> None:
     bench = m.Provider.objects.filter(slug__startswith=PREFIX)
     m.AppointmentEvent.objects.filter(appointment__provider__in=bench).delete()
     m.Appointment.objects.filter(provider__in=bench).delete()
-    m.Patient.objects.filter(phone__startswith="+1555").delete()
+    m.Patient.objects.filter(sms_consent_source="bench-data").delete()
     bench.delete()
 
 
@@ -275,13 +278,14 @@ def _bulk_appointments(
                 timezone="America/New_York",
                 state="NY",
                 sms_consent=True,
+                sms_consent_source="bench-data",  # phones are encrypted: found by this
             )
             for i in range(max(total // 5, 1))
         ],
         batch_size=1000,
     )
     if not all(p.pk for p in patients):
-        patients = list(m.Patient.objects.filter(phone__startswith="+1555"))
+        patients = list(m.Patient.objects.filter(sms_consent_source="bench-data"))
     intake = {s.provider_id: s for s in services if s.position == 0}
     weekdays = [first_day + timedelta(days=d) for d in range(60)]
     weekdays = [d for d in weekdays if d.weekday() < 5]

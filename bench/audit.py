@@ -43,11 +43,11 @@ def seed() -> dict[str, Any]:
     from scheduling.models import Appointment, Patient, Provider, Service, Specialty
 
     # The bench's own log rows first: a patient with an accounting cannot be deleted.
-    AuditEvent.objects.filter(patient__phone__startswith="+1917555").delete()
+    AuditEvent.objects.filter(patient__sms_consent_source="bench-audit").delete()
     AuditEvent.objects.filter(object_type="referral", patient=None).delete()
     Referral.objects.filter(referrer_name="Bench").delete()
     Appointment.objects.filter(provider__slug="audit-bench").delete()
-    Patient.objects.filter(phone__startswith="+1917555").delete()
+    Patient.objects.filter(sms_consent_source="bench-audit").delete()
     Provider.objects.filter(slug="audit-bench").delete()
     users = get_user_model().objects
     users.filter(username__in=["audit-dana", "audit-casey"]).delete()
@@ -60,11 +60,17 @@ def seed() -> dict[str, Any]:
         provider=provider, slug="visit", name="Visit", duration_minutes=20, horizon_days=60
     )
     patients = Patient.objects.bulk_create(
-        Patient(name=f"Pat Bench{n}", phone=f"+1917555{n:04d}", timezone="UTC", state="NY")
+        Patient(
+            name=f"Pat Bench{n}",
+            phone=f"+1917555{n:04d}",
+            timezone="UTC",
+            state="NY",
+            sms_consent_source="bench-audit",  # phones are encrypted: found by this
+        )
         for n in range(PATIENTS)
     )
     if any(p.pk is None for p in patients):
-        patients = list(Patient.objects.filter(phone__startswith="+1917555").order_by("phone"))
+        patients = list(Patient.objects.filter(sms_consent_source="bench-audit").order_by("pk"))
     midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     appointments = []
     for n, patient in enumerate(patients):

@@ -46,7 +46,7 @@ def build_provider(count: int):
             m.Appointment.objects.filter(provider=provider).delete()
             m.Service.objects.filter(provider=provider).delete()
             provider.delete()
-        m.Patient.objects.filter(phone__startswith="+1556").delete()
+        m.Patient.objects.filter(sms_consent_source="bench-feed").delete()
         provider = m.Provider.objects.create(
             slug=SLUG,
             name="Dana Whitfield",
@@ -68,12 +68,13 @@ def build_provider(count: int):
                     phone=f"+1556{i:07d}",
                     timezone="America/New_York",
                     state="NY",
+                    sms_consent_source="bench-feed",  # phones are encrypted: found by this
                 )
                 for i in range(400)
             ]
         )
         if not all(p.pk for p in patients):
-            patients = list(m.Patient.objects.filter(phone__startswith="+1556"))
+            patients = list(m.Patient.objects.filter(sms_consent_source="bench-feed"))
         base = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=29)
         rows = []
         for i in range(count):

@@ -9,6 +9,8 @@ import phonenumbers
 from django.conf import settings
 from phonenumber_field.phonenumber import PhoneNumber
 
+from common.crypto import blind_index
+
 
 def to_e164(raw: object, *, region: str | None = None) -> str | None:
     """The E.164 form of a valid number (national numbers read in `region`), else None."""
@@ -30,3 +32,8 @@ def is_textable(phone: str) -> bool:
 def phone_key(value: str) -> str:
     """Digits and the leading plus: how an E.164 number is stored and compared."""
     return re.sub(r"[^\d+]", "", value or "")
+
+
+def phone_hash(phone: str) -> str:
+    """The keyed hash an encrypted phone column is found by (its BlindIndexField's value)."""
+    return blind_index(phone)

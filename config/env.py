@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
 
 
 def env_str(name: str, default: str = "") -> str:
@@ -40,3 +41,15 @@ def env_secret(name: str, default: str = "") -> str:
     if path:
         return Path(path).read_text().strip()
     return default
+
+
+def with_password(url: str, password: str) -> str:
+    """The URL with this password in it, unless it is empty or the URL already has one."""
+    if not url or not password:
+        return url
+    parts = urlsplit(url)
+    if parts.password:
+        return url
+    user = quote(parts.username or "", safe="")
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{user}:{quote(password, safe='')}@{host}"))

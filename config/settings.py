@@ -10,7 +10,7 @@ import dj_email_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_int, env_list, env_secret, env_str
+from config.env import env_bool, env_int, env_list, env_secret, env_str, with_password
 from config.log_config import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -23,6 +23,15 @@ if not SECRET_KEY:
     raise ImproperlyConfigured(
         "SECRET_KEY is not set. Set SECRET_KEY (or SECRET_KEY_FILE), or DEBUG=1 for development."
     )
+
+# Encryption at rest (common.crypto): Fernet keys, newest first, and the key of the blind
+# hashes that phone lookups use. Their own secrets, never derived from SECRET_KEY; in
+# development fixed keys that protect nothing. Production without them fails `check`.
+_DEV_FIELD_KEY = "ZGV2LW9ubHktZmllbGQta2V5LW5vdC1hLXNlY3JldCE="
+FIELD_ENCRYPTION_KEYS = [
+    key.strip() for key in env_secret("FIELD_ENCRYPTION_KEYS").split(",") if key.strip()
+] or ([_DEV_FIELD_KEY] if DEBUG else [])
+FIELD_HASH_KEY = env_secret("FIELD_HASH_KEY") or ("dev-only-field-hash-key" if DEBUG else "")
 
 ALLOWED_HOSTS = env_list(
     "ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"] if DEBUG else []
@@ -384,7 +393,10 @@ PASSWORD_RESET_ACCOUNT_RATE_LIMIT = env_str("PASSWORD_RESET_ACCOUNT_RATE_LIMIT",
 
 # django-q2: ORM broker by default, Redis with REDIS_URL. Its defaults retry forever and
 # rerun tasks whose timeout exceeds retry, so: timeout < retry, few attempts.
-REDIS_URL = env_str("REDIS_URL")
+# The password may come apart from the URL (REDIS_PASSWORD or REDIS_PASSWORD_FILE, a
+# container secret); TLS is a rediss:// URL, e.g.
+# rediss://redis.internal:6380/0?ssl_cert_reqs=required&ssl_ca_certs=/run/secrets/redis_ca.pem
+REDIS_URL = with_password(env_secret("REDIS_URL"), env_secret("REDIS_PASSWORD"))
 Q_CLUSTER: dict[str, object] = {
     "name": env_str("Q_CLUSTER_NAME", "bridgeway"),
     "workers": env_int("Q_WORKERS", 2),

@@ -65,14 +65,13 @@ class NotificationAdmin(admin.ModelAdmin):
 
 @admin.register(SmsOptOut)
 class SmsOptOutAdmin(admin.ModelAdmin):
-    list_display = ("phone", "opted_out_at", "source")
-    search_fields = ("phone",)
+    list_display = ("__str__", "opted_out_at", "source")
 
 
 @admin.register(InboundMessage)
 class InboundMessageAdmin(admin.ModelAdmin):
     list_display = ("message_sid", "from_number", "received_at")
-    search_fields = ("message_sid", "from_number")
+    search_fields = ("message_sid",)  # the number is encrypted
     readonly_fields = ("message_sid", "from_number", "body", "reply", "received_at")
 
     def has_add_permission(self, request: HttpRequest) -> bool:

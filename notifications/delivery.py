@@ -37,9 +37,8 @@ from notifications.models import (
     Channel,
     Notification,
     NotificationStatus,
-    SmsOptOut,
 )
-from notifications.optouts import is_opted_out, opt_out
+from notifications.optouts import is_opted_out, opt_out, opted_out_among
 from notifications.sealing import unseal_attachments, unsealer
 
 logger = logging.getLogger(__name__)
@@ -122,11 +121,7 @@ def send_many(*, notification_ids: Sequence[int], now: datetime | None = None) -
     for notification in claimed:
         if notification.channel == Channel.EMAIL:
             _send_email(notification, now)
-    opted_out = set(
-        SmsOptOut.objects.filter(phone__in={n.recipient for n in texts}).values_list(
-            "phone", flat=True
-        )
-    )
+    opted_out = opted_out_among({n.recipient for n in texts})
     to_send = []
     for notification in texts:
         if notification.recipient in opted_out:
@@ -378,7 +373,7 @@ def _reached_since(notification: Notification) -> bool:
     return (
         Notification.objects.filter(
             channel=Channel.SMS,
-            recipient=notification.recipient,
+            recipient_hash=notification.recipient_hash,
             status=S.DELIVERED,
             sent_at__gt=since,
         )

@@ -7,6 +7,8 @@ import uuid
 from django.db import models
 from django.utils import timezone
 
+from common.crypto import BlindIndexField, EncryptedTextField
+
 
 class Channel(models.TextChoices):
     SMS = "sms", "SMS"
@@ -25,7 +27,9 @@ class NotificationStatus(models.TextChoices):
 
 class Notification(models.Model):
     channel = models.CharField(max_length=8, choices=Channel.choices)
-    recipient = models.CharField(max_length=254, help_text="E.164 phone or email address")
+    # Encrypted at rest (common.crypto): needed in clear only to send; found by its hash.
+    recipient = EncryptedTextField(max_length=254, help_text="E.164 phone or email address")
+    recipient_hash = BlindIndexField(source="recipient", db_index=True)
     template = models.CharField(max_length=100)
     subject = models.CharField(max_length=200, blank=True)
     body = models.TextField()
@@ -65,19 +69,22 @@ class Notification(models.Model):
 
 
 class SmsOptOut(models.Model):
-    phone = models.CharField(max_length=20, unique=True)
+    # Only looked up, never texted: the number's keyed hash (common.phones.phone_hash of
+    # its E.164 form) is all that is kept.
+    phone_hash = models.CharField(max_length=64, unique=True)
     opted_out_at = models.DateTimeField(default=timezone.now)
     source = models.CharField(max_length=40, blank=True)
 
     def __str__(self) -> str:
-        return f"opt-out {self.phone[:-4]}****"
+        return f"opt-out {self.phone_hash[:8]}…"
 
 
 class InboundMessage(models.Model):
     """Inbound SMS by MessageSid, so Twilio's retries are processed once."""
 
     message_sid = models.CharField(max_length=64, unique=True)
-    from_number = models.CharField(max_length=20)
+    from_number = EncryptedTextField(max_length=20)
+    from_hash = BlindIndexField(source="from_number", db_index=True)
     body = models.CharField(max_length=1600)
     reply = models.TextField(blank=True)
     received_at = models.DateTimeField(default=timezone.now)
@@ -97,7 +104,8 @@ class PhoneVerification(models.Model):
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    phone = models.CharField(max_length=20)
+    phone = EncryptedTextField(max_length=20)
+    phone_hash = BlindIndexField(source="phone", db_index=True)
     code_hash = models.CharField(max_length=64)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
@@ -112,7 +120,7 @@ class PhoneVerification(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"verification of {self.phone[:-4]}**** at {self.created_at:%Y-%m-%d %H:%M}"
+        return f"verification {self.pk} at {self.created_at:%Y-%m-%d %H:%M}"
 
 
 class WebhookEndpoint(models.Model):

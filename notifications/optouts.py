@@ -3,7 +3,7 @@ texted again until it says START."""
 
 from __future__ import annotations
 
-from common.phones import phone_key
+from common.phones import phone_hash, phone_key
 from notifications.models import (
     SmsOptOut,
 )
@@ -20,17 +20,31 @@ START_WORDS = frozenset({"START", "UNSTOP", "YES"})
 HELP_WORDS = frozenset({"HELP", "INFO"})
 
 
+def opt_out_key(phone: str) -> str:
+    """What the opt-out table holds for a number: the keyed hash of its E.164 form."""
+    return phone_hash(phone_key(phone))
+
+
 def is_opted_out(phone: str) -> bool:
-    return SmsOptOut.objects.filter(phone=phone_key(phone)).exists()
+    return SmsOptOut.objects.filter(phone_hash=opt_out_key(phone)).exists()
+
+
+def opted_out_among(phones: set[str]) -> set[str]:
+    """The numbers of `phones` that opted out (one query)."""
+    by_key = {opt_out_key(phone): phone for phone in phones}
+    if not by_key:
+        return set()
+    found = SmsOptOut.objects.filter(phone_hash__in=list(by_key))
+    return {by_key[key] for key in found.values_list("phone_hash", flat=True)}
 
 
 def opt_out(*, phone: str, source: str) -> SmsOptOut:
     """Never text this number again until it sends START."""
     opt, _ = SmsOptOut.objects.get_or_create(
-        phone=phone_key(phone), defaults={"source": source[:40]}
+        phone_hash=opt_out_key(phone), defaults={"source": source[:40]}
     )
     return opt
 
 
 def opt_in(*, phone: str) -> None:
-    SmsOptOut.objects.filter(phone=phone_key(phone)).delete()
+    SmsOptOut.objects.filter(phone_hash=opt_out_key(phone)).delete()

@@ -17,9 +17,8 @@ from notifications.models import (
     Channel,
     Notification,
     NotificationStatus,
-    SmsOptOut,
 )
-from notifications.optouts import is_opted_out
+from notifications.optouts import is_opted_out, opted_out_among
 
 S = NotificationStatus
 
@@ -127,11 +126,7 @@ def enqueue_many(messages: Sequence[Outgoing], *, new_keys: bool = False) -> lis
     if not fresh:
         return []
     phones = {phone_key(m.recipient) for m in fresh if m.channel == Channel.SMS}
-    opted_out = (
-        set(SmsOptOut.objects.filter(phone__in=phones).values_list("phone", flat=True))
-        if phones
-        else set()
-    )
+    opted_out = opted_out_among(phones)
     now = timezone.now()
     rows: list[Notification] = []
     due_keys: list[str] = []

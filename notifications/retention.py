@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from common.crypto import blind_index
 from notifications.models import InboundMessage, Notification, NotificationStatus, PhoneVerification
 
 S = NotificationStatus
@@ -53,13 +54,14 @@ def forget_recipient(*, phone: str, email: str, subject_refs: list[str]) -> int:
     subjects (a patient's erasure); pending ones are suppressed, never sent."""
     who = Q(subject_ref__in=subject_refs)
     if phone:
-        who |= Q(recipient=phone)
-    if email:
-        who |= Q(recipient__iexact=email)
+        who |= Q(recipient_hash=blind_index(phone))
+    if email:  # addresses are hashed as written: the usual spellings of this one
+        who |= Q(recipient_hash__in={blind_index(email), blind_index(email.lower())})
     rows = Notification.objects.filter(who)
     rows.filter(status__in=(S.PENDING, S.SENDING)).update(status=S.SUPPRESSED)
     count = rows.update(
         recipient="erased",
+        recipient_hash="",  # update() does not run the hash field's pre_save
         subject="",
         body=PURGED,
         html_body="",
@@ -68,6 +70,6 @@ def forget_recipient(*, phone: str, email: str, subject_refs: list[str]) -> int:
         updated_at=timezone.now(),
     )
     if phone:
-        InboundMessage.objects.filter(from_number=phone).delete()
-        PhoneVerification.objects.filter(phone=phone).delete()
+        InboundMessage.objects.filter(from_hash=blind_index(phone)).delete()
+        PhoneVerification.objects.filter(phone_hash=blind_index(phone)).delete()
     return count

@@ -18,6 +18,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from common.phones import phone_hash
 from notifications.models import Notification
 from referrals.escalation import escalate_overdue
 from referrals.links import referral_token
@@ -77,7 +78,9 @@ def seed_referrals(*, provider: Provider, created_by: Any, now: datetime) -> int
     escalate = False
     for n, plan in enumerate(PLANS):
         phone = _phone(region.area_code, n)
-        if Referral.objects.filter(patient_phone=phone, referrer_email=REFERRER["email"]).exists():
+        if Referral.objects.filter(
+            patient_phone_hash=phone_hash(phone), referrer_email=REFERRER["email"]
+        ).exists():
             continue
         # The escalated one came in days ago and nobody acted on it before its deadline.
         at = now - timedelta(days=4) if plan.outcome == "escalated" else now

@@ -13,7 +13,7 @@ from django.db.models import Q
 
 from common.errors import DomainError
 from common.events import Actor
-from common.phones import phone_key
+from common.phones import phone_hash, phone_key
 from common.tokens import hash_token
 from notifications.retention import forget_recipient
 from referrals import messages
@@ -156,10 +156,12 @@ def patient_erased(*, patient: Patient, phone: str) -> None:
     """Anonymize every referral of the erased person (joined to them, or sent to their
     number): the details the coordinator typed, the reason and notes, and their messages.
     The workflow's timeline stays, without its words."""
-    referrals = Referral.objects.filter(Q(patient=patient) | Q(patient_phone=phone))
+    referrals = Referral.objects.filter(
+        Q(patient=patient) | Q(patient_phone_hash=phone_hash(phone))
+    )
     pks = list(referrals.values_list("pk", flat=True))
     ids = [str(pk) for pk in pks]
-    emails = set(referrals.exclude(patient_email="").values_list("patient_email", flat=True))
+    emails = {e for e in referrals.values_list("patient_email", flat=True) if e}
     for email in emails:
         forget_recipient(phone="", email=email, subject_refs=[])
     forget_recipient(phone="", email="", subject_refs=[f"referral:{pk}" for pk in ids])
@@ -168,6 +170,7 @@ def patient_erased(*, patient: Patient, phone: str) -> None:
     erased = {
         "patient_name": "Erased patient",
         "patient_phone": "",
+        "patient_phone_hash": "",  # update() does not run the hash field's pre_save
         "patient_email": "",
         "reason": "",
         "notes": "",

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from common.crypto import BlindIndexField, EncryptedEmailField, EncryptedTextField
 from common.events import AppendOnlyEvent, Stateful, signed_in
 from common.formatting import initials
 from common.states import STATE_CHOICES
@@ -110,9 +111,12 @@ class Referral(Stateful, models.Model):
     )
     # What the coordinator entered about the person. Everything about the referral reads
     # these, never a stored Patient: knowing someone's number must not reveal their record.
-    patient_name = models.CharField(max_length=160)
-    patient_phone = models.CharField(max_length=20, help_text="E.164; the link is sent here")
-    patient_email = models.EmailField(blank=True)
+    # Encrypted at rest (common.crypto), like the reason and notes; the phone is found by
+    # its keyed hash.
+    patient_name = EncryptedTextField(max_length=160)
+    patient_phone = EncryptedTextField(max_length=20, help_text="E.164; the link is sent here")
+    patient_phone_hash = BlindIndexField(source="patient_phone", db_index=True)
+    patient_email = EncryptedEmailField(blank=True)
     patient_timezone = models.CharField(max_length=64)
     patient_state = models.CharField(max_length=2, choices=STATE_CHOICES)
     # The referrer's consent decides for this referral; Patient.sms_consent is the person's.
@@ -134,8 +138,8 @@ class Referral(Stateful, models.Model):
     referrer_sms_consent = models.BooleanField(default=False)
 
     # Clinical content: shown to staff and the offered provider, never in a message.
-    reason = models.TextField()
-    notes = models.TextField(blank=True)
+    reason = EncryptedTextField()
+    notes = EncryptedTextField(blank=True)
 
     specialty = models.ForeignKey(
         "scheduling.Specialty", on_delete=models.PROTECT, related_name="referrals"

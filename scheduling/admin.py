@@ -18,7 +18,12 @@ from common.errors import DomainError
 from common.events import Actor, signed_in
 from common.parsers import parse_json
 from common.states import STATES
-from scheduling.audit.admin import AuditedAdmin, appointment_patients, form_changes
+from scheduling.audit.admin import (
+    AuditedAdmin,
+    ContactSearchMixin,
+    appointment_patients,
+    form_changes,
+)
 from scheduling.audit.services import Subject, appointment_subject, json_value, patient_subject
 from scheduling.booking.erasure import erase_patient
 from scheduling.directory import WEEKDAYS, DirectoryInvalid, import_directory
@@ -282,10 +287,13 @@ class LanguageAdmin(_VocabularyAdmin):
 
 
 @admin.register(Patient)
-class PatientAdmin(AuditedAdmin):
+class PatientAdmin(ContactSearchMixin, AuditedAdmin):
     list_display = ["name", "masked_phone", "state", "timezone", "sms_consent", "created_at"]
     list_filter = ["sms_consent", "state"]
-    search_fields = ["name", "phone", "email"]
+    # Names, phones and emails are encrypted: ContactSearchMixin finds a whole number or
+    # email by its hash, and ciphertext cannot sort.
+    search_fields = ["=id"]
+    sortable_by = ["state", "timezone", "sms_consent", "created_at"]
     readonly_fields = ["sms_consent_at", "sms_consent_source", "created_at", "updated_at"]
     actions = ["erase"]
 
@@ -370,13 +378,14 @@ class AppointmentEventInline(admin.TabularInline):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(AuditedAdmin):
+class AppointmentAdmin(ContactSearchMixin, AuditedAdmin):
     """Read-only: appointments change through the booking services, which notify and log."""
 
     list_display = ["start", "provider", "service", "patient", "status", "modality"]
     list_filter = ["status", ("provider", admin.RelatedOnlyFieldListFilter), "start", "modality"]
     list_select_related = ["provider", "service__provider", "patient"]
-    search_fields = ["provider__name", "provider__slug", "patient__name", "patient__phone"]
+    search_fields = ["provider__name", "provider__slug"]
+    contact_prefix = "patient__"
     date_hierarchy = "start"
     ordering = ["-start"]
     inlines = [AppointmentEventInline]

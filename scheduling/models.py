@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from common.crypto import BlindIndexField, EncryptedEmailField, EncryptedTextField
 from common.events import AppendOnlyEvent, Stateful
 from common.formatting import initials, short_name
 from common.states import STATE_CHOICES
@@ -276,9 +277,12 @@ class TimeOff(models.Model):
 
 
 class Patient(models.Model):
-    name = models.CharField(max_length=160)
-    phone = models.CharField(max_length=20, unique=True, help_text="E.164")
-    email = models.EmailField(blank=True)
+    # Encrypted at rest, found by keyed hashes (common.crypto); no ordering: ciphertext.
+    name = EncryptedTextField(max_length=160)
+    phone = EncryptedTextField(max_length=20, help_text="E.164")
+    phone_hash = BlindIndexField(source="phone", unique=True)
+    email = EncryptedEmailField(blank=True)
+    email_hash = BlindIndexField(source="email", db_index=True)
     timezone = models.CharField(max_length=64, validators=[validate_timezone])
     state = models.CharField(max_length=2, choices=STATE_CHOICES)
     sms_consent = models.BooleanField(default=False)
@@ -286,9 +290,6 @@ class Patient(models.Model):
     sms_consent_source = models.CharField(max_length=40, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["name"]
 
     def __str__(self) -> str:
         return self.display_name

@@ -11,21 +11,25 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from django.test import Client
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_check_deploy_is_clean_with_an_https_public_base_url():
+def production_env(**overrides: str) -> dict[str, str]:
     alphabet = string.ascii_letters + string.digits + "!@#%^&*(-_=+)"
     env = {
         **os.environ,
         "DEBUG": "0",
         "SECRET_KEY": "".join(secrets.choice(alphabet) for _ in range(50)),
+        "FIELD_ENCRYPTION_KEYS": f"{Fernet.generate_key().decode()},{Fernet.generate_key().decode()}",
+        "FIELD_HASH_KEY": secrets.token_urlsafe(32),
         "PUBLIC_BASE_URL": "https://x.example",
         "ALLOWED_HOSTS": "x.example",
         "SECURE_HSTS_SECONDS": "31536000",
         "SECURE_SSL_REDIRECT": "1",
+        **overrides,
     }
     # Browser tests set DJANGO_ALLOW_ASYNC_UNSAFE in this process; a deployment never would.
     for name in (
@@ -36,7 +40,11 @@ def test_check_deploy_is_clean_with_an_https_public_base_url():
         "DJANGO_ALLOW_ASYNC_UNSAFE",
     ):
         env.pop(name, None)
-    done = subprocess.run(
+    return env
+
+
+def check_deploy(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
         env=env,
@@ -44,8 +52,26 @@ def test_check_deploy_is_clean_with_an_https_public_base_url():
         text=True,
         timeout=120,
     )
+
+
+def test_check_deploy_is_clean_with_an_https_public_base_url():
+    done = check_deploy(production_env())
     assert done.returncode == 0, done.stdout + done.stderr
     assert "System check identified no issues" in done.stdout
+
+
+def test_production_without_field_encryption_keys_fails_the_checks():
+    done = check_deploy(production_env(FIELD_ENCRYPTION_KEYS="", FIELD_HASH_KEY=""))
+    assert done.returncode != 0
+    assert "common.E001" in done.stderr
+
+
+def test_a_field_encryption_key_that_is_not_a_fernet_key_fails_the_checks():
+    done = check_deploy(
+        production_env(FIELD_ENCRYPTION_KEYS=f"{Fernet.generate_key().decode()},nope")
+    )
+    assert done.returncode != 0
+    assert "common.E003" in done.stderr and "key 2" in done.stderr
 
 
 @pytest.mark.django_db

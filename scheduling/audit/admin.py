@@ -11,6 +11,8 @@ from django.contrib.admin.utils import unquote
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 
+from common.crypto import blind_index
+from common.phones import phone_hash, to_e164
 from notifications.admin import InboundMessageAdmin, NotificationAdmin
 from notifications.models import InboundMessage, Notification
 from scheduling.audit.models import AuditAction, AuditChannel, AuditEvent, AuditRole
@@ -100,12 +102,40 @@ def patients_by_contact(contacts: Iterable[str]) -> dict[str, int]:
     if not wanted:
         return {}
     found: dict[str, int] = {}
-    rows = Patient.objects.filter(Q(phone__in=wanted) | Q(email__in=wanted))
+    hashes = [blind_index(c) for c in wanted]
+    rows = Patient.objects.filter(Q(phone_hash__in=hashes) | Q(email_hash__in=hashes))
     for pk, phone, email in rows.values_list("pk", "phone", "email"):
         found[phone] = pk
         if email:
             found[email] = pk
     return found
+
+
+def contact_match(term: str, *, prefix: str = "") -> Q | None:
+    """Rows of the patient whose whole phone number or email address is the search term:
+    names and contact details are encrypted, so only an exact match by keyed hash can work."""
+    term = term.strip()
+    if "@" in term:
+        return Q(**{f"{prefix}email_hash": blind_index(term)})
+    phone = to_e164(term)
+    return Q(**{f"{prefix}phone_hash": phone_hash(phone)}) if phone else None
+
+
+class ContactSearchMixin(admin.ModelAdmin):
+    """Admin search by a patient's full phone number or email (see contact_match), beside
+    the model's own search_fields."""
+
+    contact_prefix = ""
+    search_help_text = "A patient's full phone number or email address"
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: Any, search_term: str
+    ) -> tuple[Any, bool]:
+        found, duplicates = super().get_search_results(request, queryset, search_term)
+        match = contact_match(search_term, prefix=self.contact_prefix) if search_term else None
+        if match is None:
+            return found, duplicates
+        return found | queryset.filter(match), duplicates
 
 
 def appointment_patients(appointment_ids: Iterable[str]) -> dict[str, int]:
@@ -152,7 +182,7 @@ for _model, _admin in (
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ContactSearchMixin, admin.ModelAdmin):
     """The access log, read-only: rows are only ever appended, by the code that shows data."""
 
     list_display = [
@@ -168,8 +198,9 @@ class AuditEventAdmin(admin.ModelAdmin):
         "ip_address",
     ]
     list_filter = ["action", "channel", "role", "object_type"]
-    # =patient__phone: the accounting of one person, by their number in E.164.
-    search_fields = ["=patient__phone", "=object_id", "actor_label"]
+    # A phone number or email finds the accounting of one person (ContactSearchMixin).
+    search_fields = ["=object_id", "actor_label"]
+    contact_prefix = "patient__"
     date_hierarchy = "at"
     show_full_result_count = False
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db.models import Q
 
+from common.crypto import blind_index
 from notifications.models import Notification
 from scheduling.audit.models import AuditEvent
 from scheduling.models import AppointmentEvent, Patient, PatientEvent
@@ -98,7 +99,7 @@ def patient_accounting(
                 what += f" [{_changes(ae.data)}]"
             lines.append(Line(ae.at, "change", _who_event(ae), what))
 
-    about = Q(recipient__in=[c for c in contacts if c]) | Q(
+    about = Q(recipient_hash__in=[blind_index(c) for c in contacts if c]) | Q(
         subject_ref__in=[*refs, *(f"appointment:{pk}" for pk in appointment_ids)]
     )
     messages = list(Notification.objects.filter(about).defer("body", "html_body", "attachments"))

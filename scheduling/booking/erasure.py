@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from common.events import Actor, signed_in
-from notifications.models import SmsOptOut
+from notifications.optouts import opt_in
 from notifications.retention import forget_recipient
 from scheduling.booking import observers
 from scheduling.models import (
@@ -64,7 +64,7 @@ def erase_patient(
     refs = [f"appointment:{pk}" for pk in ids] + [f"series:{pk}" for pk in series_ids]
     forget_recipient(phone=phone, email=email, subject_refs=refs)
     observers.patient_erased(patient=patient, phone=phone)
-    SmsOptOut.objects.filter(phone=phone).delete()  # consent is off: nothing will text it
+    opt_in(phone=phone)  # consent is off: nothing will text it, and its hash goes too
     LogEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(Patient), object_id=str(patient.pk)
     ).update(object_repr=ERASED_NAME, change_message="")

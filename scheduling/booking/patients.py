@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from common.errors import DomainError
 from common.events import signed_in
-from common.phones import is_textable, to_e164
+from common.phones import is_textable, phone_hash, to_e164
 from common.states import is_state
 from common.timezones import is_timezone
 from scheduling.booking import observers
@@ -92,7 +92,10 @@ def find_or_create_patient(
     """
     details = validate_details(details)
     now = now or timezone.now()
-    existed = not update_existing and Patient.objects.filter(phone=details.phone).exists()
+    existed = (
+        not update_existing
+        and Patient.objects.filter(phone_hash=phone_hash(details.phone)).exists()
+    )
     # Insert-or-ignore then read: two queries whether the patient is new or not, and a
     # concurrent booking by the same new number neither fails nor creates a second row.
     Patient.objects.bulk_create(
@@ -110,7 +113,7 @@ def find_or_create_patient(
         ],
         ignore_conflicts=True,
     )
-    patient = Patient.objects.get(phone=details.phone)
+    patient = Patient.objects.get(phone_hash=phone_hash(details.phone))
     if existed:
         return patient
     values: dict[str, Any] = {"timezone": details.timezone, "state": details.state}
@@ -186,7 +189,9 @@ def admit_patient(
             fields={"verification": ["Confirm your phone number first."]},
         )
     if not provider.accepting_new_patients and not referral_checked:
-        known = Appointment.objects.filter(provider=provider, patient__phone=details.phone)
+        known = Appointment.objects.filter(
+            provider=provider, patient__phone_hash=phone_hash(details.phone)
+        )
         if not known.exists():
             raise DomainError(
                 "not_accepting_new_patients",

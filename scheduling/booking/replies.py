@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from common.errors import DomainError
 from common.events import Actor
+from common.phones import phone_hash
 from notifications import recording as outbox
 from notifications.inbound import reply_word
 from notifications.models import Channel
@@ -29,7 +30,7 @@ CANCEL_WORDS = frozenset({"X", "2"})
 
 def next_appointment(*, phone: str) -> Appointment | None:
     """The patient's next requested or confirmed appointment that has not started."""
-    patient = Patient.objects.filter(phone=phone).first()
+    patient = Patient.objects.filter(phone_hash=phone_hash(phone)).first()
     if patient is None:
         return None
     return (

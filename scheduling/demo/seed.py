@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from common.events import Actor
+from common.phones import phone_hash
 from common.tokens import derive_token, hash_token, new_salt
 from scheduling.booking.services import session_key_for, video_room_for
 from scheduling.demo.document import FIRST_NAMES, LAST_NAMES, REGION_BY_STATE, SEED, build_document
@@ -152,9 +153,9 @@ def _patients(rng: random.Random, now: datetime) -> dict[str, list[Patient]]:
                 "sms_consent_source": "demo",
             }
             patient, _ = Patient.objects.update_or_create(
-                phone=phone,
+                phone_hash=phone_hash(phone),
                 defaults=details,
-                create_defaults={**details, "sms_consent_at": now},
+                create_defaults={**details, "phone": phone, "sms_consent_at": now},
             )
             by_state.setdefault(state, []).append(patient)
             number += 1

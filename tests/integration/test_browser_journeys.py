@@ -16,6 +16,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Browser, Locator, Page, expect
 
+from common.crypto import blind_index
 from notifications.models import Notification
 from referrals.models import ReferralStatus
 from scheduling.models import Appointment, AppointmentStatus
@@ -88,7 +89,9 @@ def enter_texted_code(page: Page, phone: str, journey: Journey | None = None) ->
     if journey is not None:
         journey.check(page, "code step")
     body = (
-        Notification.objects.filter(template="verification_code", recipient=phone).latest("id").body
+        Notification.objects.filter(template="verification_code", recipient_hash=blind_index(phone))
+        .latest("id")
+        .body
     )
     code = re.search(r"\b(\d{6})\b", body)
     assert code is not None, body

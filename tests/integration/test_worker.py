@@ -32,6 +32,7 @@ from django.conf import settings as django_settings
 from django.db import connections
 from twilio.request_validator import RequestValidator
 
+from notifications.optouts import is_opted_out
 from tests.integration.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, Answer, FakeTwilio
 
 pytestmark = pytest.mark.integration
@@ -477,14 +478,13 @@ def test_a_server_error_then_success_is_retried_once(stack: Stack) -> None:
 
 def test_an_opted_out_recipient_error_suppresses_later_texts(stack: Stack) -> None:
     from common.events import Actor
-    from notifications.models import SmsOptOut
     from scheduling.booking import services
 
     stack.fake.fail_next(Answer(400, 21610))
     appointment = book_visit()
 
     wait_for(lambda: row_status(appointment, "booking_confirmed") == "undeliverable")
-    assert SmsOptOut.objects.filter(phone=PHONE).exists()
+    assert is_opted_out(PHONE)
 
     services.reschedule_appointment(
         appointment=appointment, start=appointment.start + timedelta(hours=1), actor=Actor.PATIENT

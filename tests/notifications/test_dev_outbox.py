@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from common.crypto import blind_index
 from notifications.models import InboundMessage
 from scheduling.models import AppointmentStatus
 from tests.notifications.conftest import PHONE, book
@@ -49,7 +50,7 @@ def test_a_reply_goes_through_the_inbound_code_path(client, outbox_backend, cloc
     assert response.status_code == 302
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.CANCELLED
-    reply = InboundMessage.objects.get(from_number=PHONE)
+    reply = InboundMessage.objects.get(from_hash=blind_index(PHONE))
     assert reply.message_sid.startswith("SMdev")
     page = client.get(response["Location"]).content.decode()
     assert "is cancelled. To book a new time" in page

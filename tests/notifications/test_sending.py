@@ -11,6 +11,7 @@ from notifications import delivery, optouts
 from notifications.backends import locmem
 from notifications.backends.base import TransportError
 from notifications.models import Notification, NotificationStatus, SmsOptOut
+from notifications.optouts import is_opted_out
 
 pytestmark = pytest.mark.django_db
 S = NotificationStatus
@@ -108,7 +109,7 @@ def test_an_opted_out_recipient_error_opts_the_number_out():
     row.refresh_from_db()
     assert row.status == S.UNDELIVERABLE
     assert row.error_code == "21610"
-    assert SmsOptOut.objects.filter(phone=PHONE).exists()
+    assert is_opted_out(PHONE)
 
 
 @pytest.mark.parametrize("code", ["21211", "21614"])

@@ -12,6 +12,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from common import limits
+from common.crypto import blind_index
 from notifications.models import Notification, PhoneVerification
 from notifications.optouts import opt_out
 from tests.factories import PatientFactory
@@ -34,7 +35,9 @@ def start(phone="+12125550142", client=None):
 
 def code_sent_to(phone: str) -> str:
     body = (
-        Notification.objects.filter(template="verification_code", recipient=phone).latest("id").body
+        Notification.objects.filter(template="verification_code", recipient_hash=blind_index(phone))
+        .latest("id")
+        .body
     )
     return re.search(r"\b(\d{6})\b", body).group(1)
 

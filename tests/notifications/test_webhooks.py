@@ -10,6 +10,7 @@ from django.utils import timezone
 from twilio.request_validator import RequestValidator
 
 from notifications.models import InboundMessage, Notification, NotificationStatus, SmsOptOut
+from notifications.optouts import is_opted_out
 from scheduling.models import AppointmentStatus
 from tests.notifications.conftest import PHONE, book
 
@@ -82,7 +83,7 @@ def test_stop_opts_the_number_out_and_cancels_nothing(client, clock):
     response = inbound(client, " Stop ")
 
     assert response.status_code == 200
-    assert SmsOptOut.objects.filter(phone=PHONE).exists()
+    assert is_opted_out(PHONE)
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.CONFIRMED
 
@@ -94,7 +95,7 @@ def test_a_lone_cancel_is_an_opt_out_not_a_cancellation(client, clock):
 
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.CONFIRMED
-    assert SmsOptOut.objects.filter(phone=PHONE).exists()
+    assert is_opted_out(PHONE)
 
 
 def test_start_opts_the_number_back_in(client):
@@ -180,7 +181,7 @@ def test_an_undelivered_21610_callback_opts_the_number_out(client):
 
     row.refresh_from_db()
     assert row.status == S.UNDELIVERABLE
-    assert SmsOptOut.objects.filter(phone=PHONE).exists()
+    assert is_opted_out(PHONE)
 
 
 def test_a_late_sent_callback_does_not_undo_delivered(client):
@@ -277,7 +278,7 @@ def test_a_21610_opts_out_a_number_whose_delivered_messages_are_all_older(client
 
     undelivered_21610(client, row)
 
-    assert SmsOptOut.objects.filter(phone=PHONE).exists()
+    assert is_opted_out(PHONE)
 
 
 def test_a_callback_settles_a_message_whose_outcome_was_unknown(client):

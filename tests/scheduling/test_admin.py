@@ -139,7 +139,14 @@ def test_provider_search_finds_by_credentials(operator: Client, directory: dict)
 
 
 def test_patient_phones_are_masked_in_the_list_but_searchable(operator: Client, directory: dict):
-    page = operator.get("/admin/scheduling/patient/", {"q": "5550142"})
+    # Phones are encrypted: a whole number (in any usual spelling) is found, not a fragment.
+    assert (
+        operator.get("/admin/scheduling/patient/", {"q": "5550142"})
+        .context["cl"]
+        .result_list.count()
+        == 0
+    )
+    page = operator.get("/admin/scheduling/patient/", {"q": "(212) 555-0142"})
     assert [p.name for p in page.context["cl"].result_list] == ["Alex Rivera"]
     assert b"+12125550142" not in page.content
     assert "+1••••••0142" in page.content.decode()
@@ -279,3 +286,10 @@ def test_staff_without_provider_permissions_cannot_import():
 def test_anonymous_visitors_are_sent_to_the_admin_login():
     page = Client().get(IMPORT_URL)
     assert page.status_code == 302 and "/admin/login/" in page["Location"]
+
+
+def test_patient_search_finds_a_whole_email_address(operator: Client, directory: dict):
+    directory["patient"].email = "alex@example.org"
+    directory["patient"].save()
+    page = operator.get("/admin/scheduling/patient/", {"q": "alex@example.org"})
+    assert [p.name for p in page.context["cl"].result_list] == ["Alex Rivera"]

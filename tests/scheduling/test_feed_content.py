@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pickle
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -254,3 +255,22 @@ def test_a_provider_name_that_would_tell_is_left_out_of_the_calendar_name(client
     parsed = _get_feed(client, provider)
     assert str(parsed.ical["X-WR-CALNAME"]) == "Bridgeway appointments"
     assert not CLINICAL.search(parsed.raw.decode())
+
+
+def test_the_cached_feed_holds_no_patient_name_in_clear(client, settings) -> None:
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    provider = ProviderFactory(feed_show_full_names=True)
+    AppointmentFactory(
+        service=ServiceFactory(provider=provider),
+        patient=PatientFactory(name="Quillon Featherstonehaugh"),
+        start=datetime(2026, 12, 8, 15, 0, tzinfo=UTC),
+    )
+    first = client.get(f"/calendar/{feed_token(provider=provider)}.ics")
+    assert b"Quillon Featherstonehaugh" in first.content
+
+    from django.core.cache import cache
+
+    raw = pickle.dumps(cache.get(f"bridgeway:feed:{provider.pk}"))
+    assert b"Quillon" not in raw and b"Featherstonehaugh" not in raw
+    again = client.get(f"/calendar/{feed_token(provider=provider)}.ics")
+    assert again.content == first.content  # served from the cache, decrypted

@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 
-from common.phones import to_e164
+from common.phones import phone_hash, to_e164
 from referrals.access import referral_subject
 from referrals.models import Referral, ReferralEvent
 from scheduling.audit.models import AuditAction, AuditChannel, AuditRole
@@ -29,9 +29,11 @@ class Command(BaseCommand):
         phone = to_e164(options["patient"])
         if phone is None:
             raise CommandError("Give the patient's phone number, e.g. +12125550142.")
-        patient = Patient.objects.filter(phone=phone).first()
+        patient = Patient.objects.filter(phone_hash=phone_hash(phone)).first()
         # A referral belongs to a patient row only once they book; until then, its number.
-        referrals = list(Referral.objects.filter(Q(patient_phone=phone) | Q(patient=patient)))
+        referrals = list(
+            Referral.objects.filter(Q(patient_phone_hash=phone_hash(phone)) | Q(patient=patient))
+        )
         if patient is None and not referrals:
             raise CommandError("No patient and no referral has this number.")
 

@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from common.events import Actor
-from common.phones import to_e164
+from common.phones import phone_hash, to_e164
 from scheduling.booking.erasure import erase_patient
 from scheduling.models import Patient
 
@@ -22,7 +22,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         phone = to_e164(options["phone"])
-        patient = Patient.objects.filter(phone=phone).first() if phone else None
+        patient = Patient.objects.filter(phone_hash=phone_hash(phone)).first() if phone else None
         if patient is None:
             raise CommandError("No patient has that phone number.")
         if not options["yes"]:
