@@ -15,6 +15,7 @@ from common.events import Actor
 from fhir import mapping
 from fhir.base import FhirView, audit, int_id
 from fhir.params import (
+    as_uuid,
     contained,
     date_range,
     page_of,
@@ -86,10 +87,8 @@ class AppointmentView(FhirView):
         return []
 
     def find(self, request: Request, resource_id: str) -> Appointment:
-        try:
-            appt = visible_appointments(request.user).filter(pk=resource_id).first()
-        except Exception:  # not a UUID
-            appt = None
+        pk = as_uuid(resource_id)
+        appt = visible_appointments(request.user).filter(pk=pk).first() if pk else None
         if appt is None:
             raise NotFound(f"No Appointment {resource_id!r}.")
         return appt
@@ -163,11 +162,8 @@ class AppointmentView(FhirView):
         based_on = body.get("basedOn") or []
         if not based_on:
             return None
-        pk = reference_id(based_on[0], "ServiceRequest", "basedOn")
-        try:
-            referral = visible_referrals(request.user).filter(pk=pk).first()
-        except Exception:  # not a UUID
-            referral = None
+        pk = as_uuid(reference_id(based_on[0], "ServiceRequest", "basedOn"))
+        referral = visible_referrals(request.user).filter(pk=pk).first() if pk else None
         if referral is None:
             raise DomainError(
                 "unknown_referral",

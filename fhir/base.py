@@ -3,9 +3,10 @@ JSON API, answering application/fhir+json. This module holds what every view sha
 
 Errors are the JSON API's own (common.api.exception_handler decides the HTTP status and
 the Bridgeway code), re-dressed as an OperationOutcome. Searches are paginated Bundles
-(`_count`, `_offset`, a `next` link). Callers sign in with an API token (knox) or a
-session: staff, superusers and referral coordinators; a coordinator sees the referrals of
-their organization and the appointments booked from them, and anything else is 404.
+(`_count`, `_offset`, a `next` link). Callers sign in with an API token (knox), a session,
+or an OAuth2 client-credentials token (fhir.auth): staff, superusers and referral
+coordinators; a coordinator sees the referrals of their organization and the appointments
+booked from them, and anything else is 404.
 """
 
 from __future__ import annotations
@@ -28,9 +29,7 @@ from common.api import exception_handler as json_exception_handler
 from common.errors import NotFound
 from fhir import mapping
 from fhir.auth import ClientCredentialsAuthentication
-from fhir.params import (
-    Page,
-)
+from fhir.params import Page
 from referrals.access import audit_role, is_coordinating
 from scheduling.audit.models import AuditChannel
 from scheduling.audit.requests import record
@@ -104,7 +103,7 @@ class FhirView(APIView):
             response = Response(
                 {"code": "not_authenticated", "detail": str(exc.detail)},
                 status=401,
-                headers={"WWW-Authenticate": 'Token realm="fhir"'},
+                headers={"WWW-Authenticate": 'Bearer realm="fhir"'},
             )
         else:
             found = json_exception_handler(exc, self.get_exception_handler_context())

@@ -64,7 +64,7 @@ def capability_statement() -> dict[str, Any]:
                 "interaction": [{"code": code} for code in interactions],
                 "searchParam": [
                     {"name": param, "type": kind}
-                    for param, kind in [*searches, ("_count", "number")]
+                    for param, kind in [*searches, ("_count", "number"), ("_offset", "number")]
                 ],
             }
         )
@@ -83,8 +83,20 @@ def capability_statement() -> dict[str, Any]:
                 "mode": "server",
                 "security": {
                     "cors": False,
-                    "description": "Authorization: Token <API token> of a staff member or a "
-                    "referral coordinator (organization-scoped).",
+                    "service": [
+                        {
+                            "coding": [
+                                {
+                                    "system": "http://terminology.hl7.org/CodeSystem/"
+                                    "restful-security-service",
+                                    "code": "OAuth",
+                                }
+                            ]
+                        }
+                    ],
+                    "description": "Authorization: Bearer <token> from POST /o/token/ "
+                    "(OAuth2 client credentials, scope fhir), or Token <API token>, of a staff "
+                    "member or a referral coordinator (organization-scoped).",
                 },
                 "resource": resources,
             }

@@ -10,6 +10,7 @@ Part 2 record.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -205,7 +206,7 @@ APPOINTMENT_STATUS = {
 }
 
 
-def appointment(appt: Appointment, *, referral_ids: list[str] = ()) -> dict[str, Any]:  # type: ignore[assignment]
+def appointment(appt: Appointment, *, referral_ids: Sequence[str] = ()) -> dict[str, Any]:
     """Names the patient by reference only; the cancellation reason (free text) stays out."""
     resource: dict[str, Any] = {
         "resourceType": "Appointment",

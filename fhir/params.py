@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import re
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -105,6 +106,14 @@ def reference_id(value: Any, resource_type: str, field: str) -> str:
     if parts[-2] != resource_type:
         raise invalid(field, f"{field} must reference a {resource_type}.")
     return parts[-1]
+
+
+def as_uuid(value: str) -> uuid.UUID | None:
+    """An Appointment, ServiceRequest or Task id, or None when it cannot be one."""
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
 
 
 def token_code(value: str) -> str:

@@ -13,6 +13,7 @@ from common.errors import DomainError, NotFound
 from fhir import mapping
 from fhir.base import FhirView, audit, int_id
 from fhir.params import (
+    as_uuid,
     contained,
     page_of,
     person_from_patient,
@@ -47,10 +48,8 @@ class _ReferralView(FhirView):
     resource_type = ""
 
     def find(self, request: Request, resource_id: str) -> Referral:
-        try:
-            referral = _referrals(request.user).filter(pk=resource_id).first()
-        except Exception:  # not a UUID
-            referral = None
+        pk = as_uuid(resource_id)
+        referral = _referrals(request.user).filter(pk=pk).first() if pk else None
         if referral is None:
             raise NotFound(f"No {self.resource_type} {resource_id!r}.")
         return referral

@@ -44,6 +44,7 @@ from notifications.models import (
     WebhookDeliveryStatus,
     WebhookEndpoint,
 )
+from notifications.recording import enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -312,8 +313,6 @@ def disable_endpoint(
     *, endpoint: WebhookEndpoint, reason: str, now: datetime | None = None
 ) -> bool:
     """Turn the endpoint off (once) and email every active staff login about it."""
-    from notifications.recording import enqueue
-
     now = now or timezone.now()
     if not WebhookEndpoint.objects.filter(pk=endpoint.pk, is_active=True).update(
         is_active=False, disabled_at=now, disabled_reason=reason, updated_at=now

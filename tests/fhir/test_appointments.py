@@ -213,3 +213,9 @@ def test_a_coordinator_cannot_see_an_appointment_not_booked_from_their_referrals
     assert (
         outsider.patch(f"Appointment/{created['id']}", {"status": "cancelled"}).status_code == 404
     )
+
+
+def test_an_id_that_cannot_be_an_appointment_is_404(staff):
+    response = staff.get("Appointment/not-a-uuid")
+    assert response.status_code == 404
+    assert response.body["issue"][0]["code"] == "not-found"
