@@ -1,4 +1,4 @@
-"""Recurring series: book every visit of a weekly rule at once, and end a series.
+"""Recurring series: book every visit of a weekly rule at once; cancel or move from a visit on.
 
 Each visit is an ordinary Appointment built and checked as a single booking is
 (scheduling.booking.services: the same admission checks, reach, offered slots; on
@@ -46,11 +46,11 @@ from scheduling.models import (
     Appointment,
     AppointmentEvent,
     AppointmentEventKind,
+    Patient,
     Series,
     Service,
 )
 
-ON_CONFLICT = ("fail", "skip")
 _ATTEMPTS = 3
 _US = timedelta(microseconds=1)
 
@@ -122,7 +122,7 @@ def preview_dates(
 
 
 def _insert(
-    series: Series, service: Service, patient: Any, starts: list[datetime]
+    series: Series, service: Service, patient: Patient, starts: list[datetime]
 ) -> list[Appointment]:
     appointments: list[Appointment] = []
     for start in starts:
