@@ -343,3 +343,13 @@ def test_a_move_onto_a_taken_time_moves_nothing_and_lists_it(client, booked):
     assert body["fields"]["conflicts"] == [taken.astimezone(UTC).isoformat()]
     assert starts_of(booked["series"]["id"]) == before
     assert not Notification.objects.filter(template="series_moved").exists()
+
+
+def test_a_visits_own_invite_download_is_the_series_entry_without_the_series_token(client, booked):
+    visit = booked["appointments"][0]
+    raw = client.get(visit["ics_url"].replace("http://testserver", "")).content
+    (master,) = [e for e in parse(raw).ical_events() if "RECURRENCE-ID" not in e]
+    assert str(master["UID"]).startswith("series-")
+    assert series_token_of(booked) not in raw.decode().replace("\r\n ", "")
+    assert visit["manage_url"].rsplit("/", 1)[-1] in raw.decode().replace("\r\n ", "")
+    _assert_expands_to_rows(raw, booked["series"]["id"])
