@@ -353,3 +353,8 @@ def test_a_visits_own_invite_download_is_the_series_entry_without_the_series_tok
     assert series_token_of(booked) not in raw.decode().replace("\r\n ", "")
     assert visit["manage_url"].rsplit("/", 1)[-1] in raw.decode().replace("\r\n ", "")
     _assert_expands_to_rows(raw, booked["series"]["id"])
+
+
+def test_the_series_page_sends_no_referrer(client, booked):
+    response = client.get(f"/s/{series_token_of(booked)}")
+    assert response["Referrer-Policy"] == "no-referrer"
