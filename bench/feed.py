@@ -1,5 +1,7 @@
 """Provider calendar feed: 2,000 appointments through the HTTP view, against a bare icalendar floor.
 
+2,000 of them in 100 recurring series of 20 (BENCH_FEED_SERIES): the feed lists each visit.
+
     python bench/feed.py                    # SQLite file under /tmp
     DATABASE_URL=postgres://... REDIS_URL=redis://... python bench/feed.py
 
@@ -27,6 +29,7 @@ from bench._data import setup_django
 SLUG = "feedbench-provider"
 APPOINTMENTS = int(os.environ.get("BENCH_FEED_APPOINTMENTS", "2000"))
 RUNS = int(os.environ.get("BENCH_RUNS", "7"))
+SERIES = int(os.environ.get("BENCH_FEED_SERIES", "100"))
 FAST_RUNS = 30
 
 
@@ -38,12 +41,18 @@ def build_provider(count: int):
     from scheduling import models as m
 
     provider = m.Provider.objects.filter(slug=SLUG).first()
-    if provider and provider.appointments.count() == count:
+    in_series = min(SERIES * 20, count // 20 * 20)
+    if (
+        provider
+        and provider.appointments.count() == count
+        and provider.appointments.filter(series__isnull=False).count() == in_series
+    ):
         return provider
     with transaction.atomic():
         if provider:
             m.AppointmentEvent.objects.filter(appointment__provider=provider).delete()
             m.Appointment.objects.filter(provider=provider).delete()
+            m.Series.objects.filter(provider=provider).delete()
             m.Service.objects.filter(provider=provider).delete()
             provider.delete()
         m.Patient.objects.filter(sms_consent_source="bench-feed").delete()
@@ -101,6 +110,22 @@ def build_provider(count: int):
                 )
             )
         m.Appointment.objects.bulk_create(rows, batch_size=500)
+        # Issue 13: SERIES of the appointments belong to recurring series, 20 visits each.
+        for index in range(min(SERIES, count // 20)):
+            members = rows[index * 20 : index * 20 + 20]
+            salt = secrets.token_hex(8)
+            series = m.Series(
+                provider=provider,
+                service=service,
+                patient=members[0].patient,
+                first_start=members[0].start,
+                every_weeks=1,
+                count=20,
+                manage_token_salt=salt,
+            )
+            series.manage_token_hash = hash_token(derive_token("series", series.id, salt))
+            series.save()
+            m.Appointment.objects.filter(pk__in=[a.id for a in members]).update(series=series)
     from django.db import connection
 
     if connection.vendor == "postgresql":

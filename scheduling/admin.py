@@ -405,6 +405,13 @@ class AppointmentAdmin(ContactSearchMixin, AuditedAdmin):
         return False
 
 
+def _answered_appointment(body: Any) -> str:
+    """The appointment a stored answer shows: a booking's, or a series' first visit."""
+    body = body if isinstance(body, dict) else {}
+    visits = body.get("appointments") or [{}]
+    return str(body.get("id") or (visits[0] if isinstance(visits[0], dict) else {}).get("id") or "")
+
+
 @admin.register(IdempotencyKey)
 class IdempotencyKeyAdmin(AuditedAdmin):
     list_display = ["scope", "key", "response_status", "created_at"]
@@ -422,7 +429,7 @@ class IdempotencyKeyAdmin(AuditedAdmin):
 
     def audit_subjects(self, objs: Any) -> list[Subject]:
         # A stored answer to a booking shows the patient block of its appointment.
-        booked = {k.pk: str((k.response_body or {}).get("id") or "") for k in objs}
+        booked = {k.pk: _answered_appointment(k.response_body) for k in objs}
         patients = appointment_patients(booked.values())
         return [Subject("idempotency_key", str(pk), patients.get(a)) for pk, a in booked.items()]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from scheduling.booking.series_views import SeriesCancelView, SeriesDetailView
+from scheduling.booking.series_views import SeriesCancelView, SeriesDetailView, SeriesMoveView
 from scheduling.booking.views import (
     AppointmentAttendanceView,
     AppointmentCancelView,
@@ -58,6 +58,7 @@ urlpatterns: list = [
     ),
     path("series/<str:series_id>/", SeriesDetailView.as_view(), name="series-detail"),
     path("series/<str:series_id>/cancel/", SeriesCancelView.as_view(), name="series-cancel"),
+    path("series/<str:series_id>/move/", SeriesMoveView.as_view(), name="series-move"),
     path("series/<str:series_id>/invite.ics", SeriesInviteView.as_view(), name="series-invite"),
     path("directory/import/", DirectoryImportView.as_view(), name="directory-import"),
 ]

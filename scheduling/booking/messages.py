@@ -259,6 +259,8 @@ def record_appointment_notifications(*, appointment: Appointment, event: Appoint
     if _series_change.get():
         if kind == "cancelled":
             cancel_reminders(appointment=appointment, reason="the appointment was cancelled")
+        elif kind == "rescheduled" and appointment.status == AppointmentStatus.CONFIRMED:
+            record_reminders(appointment=appointment, now=now)
         return
     patient, provider = appointment.patient, appointment.provider
     context = {**message_context(appointment), "actor": event.actor}

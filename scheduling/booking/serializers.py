@@ -166,6 +166,17 @@ class SeriesCancelInputSerializer(serializers.Serializer):
         return fields
 
 
+class SeriesMoveInputSerializer(serializers.Serializer):
+    """{"from": the start of a visit, "start": its new time}: later visits follow weekly."""
+
+    start = AwareDateTimeField()
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        fields["from"] = AwareDateTimeField()
+        return fields
+
+
 def series_body(
     series: Series,
     appointments: list[Appointment],

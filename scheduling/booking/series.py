@@ -1,4 +1,4 @@
-"""Recurring series: book every visit of a weekly rule at once, and end a series.
+"""Recurring series: book every visit of a weekly rule at once; cancel or move from a visit on.
 
 Each visit is an ordinary Appointment built and checked as a single booking is
 (scheduling.booking.services: the same admission checks, reach, offered slots; on
@@ -12,7 +12,7 @@ rolled back and the dates are read again (the other transaction has committed by
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -28,24 +28,29 @@ from scheduling.booking.links import SERIES_PURPOSE
 from scheduling.booking.models import EVERY_WEEKS_CHOICES, MAX_COUNT, MIN_COUNT
 from scheduling.booking.patients import PatientDetails, admit_patient
 from scheduling.booking.recurrence import rule_starts
-from scheduling.booking.series_messages import record_series_booked, record_series_cancelled
+from scheduling.booking.series_messages import (
+    record_series_booked,
+    record_series_cancelled,
+    record_series_moved,
+)
 from scheduling.booking.services import (
     OVERLAP_CONSTRAINT,
     _require_aware,
     _within_reach,
     cancel_appointment,
     new_appointment,
+    reschedule_appointment,
 )
 from scheduling.models import (
     ACTIVE_STATUSES,
     Appointment,
     AppointmentEvent,
     AppointmentEventKind,
+    Patient,
     Series,
     Service,
 )
 
-ON_CONFLICT = ("fail", "skip")
 _ATTEMPTS = 3
 _US = timedelta(microseconds=1)
 
@@ -117,7 +122,7 @@ def preview_dates(
 
 
 def _insert(
-    series: Series, service: Service, patient: Any, starts: list[datetime]
+    series: Series, service: Service, patient: Patient, starts: list[datetime]
 ) -> list[Appointment]:
     appointments: list[Appointment] = []
     for start in starts:
@@ -237,6 +242,31 @@ def _occurrences(series: Series) -> list[Appointment]:
     )
 
 
+def _locked_series(series: Series) -> Series:
+    return (
+        Series.objects.select_for_update()
+        .select_related("provider", "service", "patient")
+        .get(pk=series.pk)
+    )
+
+
+def _from_on(series: Series, start: datetime, now: datetime, verb: str) -> list[Appointment]:
+    """The visits still to come from the one at `start` on (400 if `start` is no visit)."""
+    visits = _occurrences(series)
+    if not any(start in (v.start, v.series_start) for v in visits):
+        raise DomainError(
+            "invalid",
+            "from must be the start of a visit of this series.",
+            fields={"from": ["Not a visit of this series."]},
+        )
+    targets = [
+        v for v in visits if v.start >= start and v.start > now and v.status in ACTIVE_STATUSES
+    ]
+    if not targets:
+        raise DomainError("invalid_transition", f"Nothing left to {verb} from there.", status=409)
+    return targets
+
+
 @transaction.atomic
 def cancel_series_from(
     *,
@@ -250,23 +280,8 @@ def cancel_series_from(
     """Cancel the visit at `start` and every later one of the series, with one message."""
     _require_aware(start)
     now = now or timezone.now()
-    series = (
-        Series.objects.select_for_update()
-        .select_related("provider", "service", "patient")
-        .get(pk=series.pk)
-    )
-    visits = _occurrences(series)
-    if not any(start in (v.start, v.series_start) for v in visits):
-        raise DomainError(
-            "invalid",
-            "from must be the start of a visit of this series.",
-            fields={"from": ["Not a visit of this series."]},
-        )
-    targets = [
-        v for v in visits if v.start >= start and v.start > now and v.status in ACTIVE_STATUSES
-    ]
-    if not targets:
-        raise DomainError("invalid_transition", "Nothing left to cancel from there.", status=409)
+    series = _locked_series(series)
+    targets = _from_on(series, start, now, "cancel")
     with messages.one_message_for_series():
         cancelled = [
             cancel_appointment(
@@ -274,9 +289,56 @@ def cancel_series_from(
             )
             for v in targets
         ]
-    series.sequence += 1
-    series.save(update_fields=["sequence", "updated_at"])
+    series.refresh_from_db(fields=["sequence"])  # each cancellation raised it
     record_series_cancelled(
         series=series, appointments=_occurrences(series), cancelled=cancelled, now=now
     )
     return cancelled
+
+
+@transaction.atomic
+def move_series_from(
+    *,
+    series: Series,
+    start: datetime,
+    to: datetime,
+    actor: str,
+    actor_user: Any = None,
+    now: datetime | None = None,
+) -> list[Appointment]:
+    """Move the visit at `start` to `to`, and every later one to the same weekday and wall
+    clock (the provider's) as many weeks on; all or nothing (409 series_conflict listing the
+    taken times), one message. Each moved visit becomes an exception of the rule."""
+    _require_aware(start)
+    _require_aware(to)
+    now = now or timezone.now()
+    series = _locked_series(series)
+    targets = _from_on(series, start, now, "move")
+    zone = get_zone(series.provider.timezone)
+    base = targets[0].series_start or targets[0].start
+    wall = to.astimezone(zone).replace(tzinfo=None)
+    moved: list[Appointment] = []
+    taken: list[datetime] = []
+    with messages.one_message_for_series():
+        for visit in targets:
+            weeks = round(((visit.series_start or visit.start) - base) / timedelta(weeks=1))
+            new_start = (wall + timedelta(weeks=weeks)).replace(tzinfo=zone, fold=0)
+            try:  # a savepoint of its own (the service is atomic): a refusal is collected
+                moved.append(
+                    reschedule_appointment(
+                        appointment=visit,
+                        start=new_start,
+                        actor=actor,
+                        actor_user=actor_user,
+                        now=now,
+                    )
+                )
+            except DomainError as error:
+                if error.code != "slot_unavailable":
+                    raise
+                taken.append(new_start.astimezone(UTC))
+    if taken:
+        raise series_conflict(taken)  # the whole transaction rolls back
+    series.refresh_from_db(fields=["sequence"])  # each move raised it
+    record_series_moved(series=series, appointments=_occurrences(series), moved=moved, now=now)
+    return moved

@@ -167,3 +167,29 @@ def record_series_cancelled(
         (_invite(series, appointments, now), "REQUEST"),
     )
     outbox.enqueue_many(batch)
+
+
+def record_series_moved(
+    *,
+    series: Series,
+    appointments: Sequence[Appointment],
+    moved: Sequence[Appointment],
+    now: datetime,
+) -> None:
+    """One message for visits moved together ("this one and every later one")."""
+    context = series_context(series)
+    reader = get_zone(series.patient.timezone)
+    starts = [m.start for m in moved]
+    context["when"] = format_when(starts[0], reader)
+    context["moved_rule"] = describe(starts, series.every_weeks, reader)
+    key = f"series-moved:{{}}:{series.id}:{series.sequence}"
+    batch = _sms(series, "series_moved", key.format("patient-sms"), context)
+    batch += _email(
+        series,
+        series.patient.email,
+        "series_moved",
+        key.format("patient-email"),
+        context,
+        (_invite(series, appointments, now), "REQUEST"),
+    )
+    outbox.enqueue_many(batch)

@@ -23,7 +23,11 @@ from scheduling.audit.requests import record
 from scheduling.audit.services import appointment_subject
 from scheduling.booking import series as series_services
 from scheduling.booking.access import request_token, user_provider
-from scheduling.booking.serializers import SeriesCancelInputSerializer, series_body
+from scheduling.booking.serializers import (
+    SeriesCancelInputSerializer,
+    SeriesMoveInputSerializer,
+    series_body,
+)
 from scheduling.booking.views import busy_as_503
 from scheduling.models import Appointment, Series
 
@@ -111,6 +115,32 @@ class SeriesCancelView(APIView):
                 reason=serializer.validated_data["reason"],
             )
         _audit(request, access, AuditAction.CHANGE, cancelled)
+        fresh = Series.objects.select_related("provider", "service", "patient").get(
+            pk=access.series.pk
+        )
+        return Response(series_body(fresh, visits_of(fresh), with_links=access.is_patient))
+
+
+class SeriesMoveView(APIView):
+    @extend_schema(
+        request=SeriesMoveInputSerializer,
+        parameters=[OpenApiParameter("token", str, OpenApiParameter.QUERY)],
+        responses={200: dict},
+    )
+    def post(self, request: Request, series_id: str) -> Response:
+        """Move the visit at "from" to "start" and every later one alike, with one message."""
+        access = resolve_series_access(request, series_id)
+        serializer = SeriesMoveInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with busy_as_503():
+            moved = series_services.move_series_from(
+                series=access.series,
+                start=serializer.validated_data["from"],
+                to=serializer.validated_data["start"],
+                actor=access.actor,
+                actor_user=access.user,
+            )
+        _audit(request, access, AuditAction.CHANGE, moved)
         fresh = Series.objects.select_related("provider", "service", "patient").get(
             pk=access.series.pk
         )

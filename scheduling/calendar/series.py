@@ -17,7 +17,7 @@ from django.utils import timezone
 from icalendar import Calendar, Event
 
 from common.timezones import get_zone
-from scheduling.booking.links import sealed_manage_url, series_manage_url
+from scheduling.booking.links import manage_url, sealed_manage_url, series_manage_url
 from scheduling.booking.recurrence import rule_starts
 from scheduling.calendar.invites import (
     METHOD_CANCEL,
@@ -140,17 +140,17 @@ def occurrence_cancel(
     return cal.to_ical()
 
 
-def occurrence_invite(appointment: Appointment) -> tuple[bytes, str]:
-    """The invite a message about one visit of a series carries, as (bytes, iTIP method).
+def occurrence_invite(appointment: Appointment, *, sealed: bool = True) -> tuple[bytes, str]:
+    """The invite of one visit of a series (a message's, or its download), as (bytes, method).
 
     The patient's calendar holds the series' entry, not the visit's own: a cancelled visit
     is the CANCEL of its RECURRENCE-ID, any other change the series' REQUEST again. Its link
-    is the visit's own (the message is sealed for the visit).
+    is the visit's own (sealed in a message), never the series' token.
     """
     series = Series.objects.select_related("provider", "service", "patient").get(
         appointments=appointment
     )
-    link = sealed_manage_url(appointment)
+    link = sealed_manage_url(appointment) if sealed else manage_url(appointment)
     if appointment.status == AppointmentStatus.CANCELLED:
         return occurrence_cancel(series, appointment, manage_link=link), METHOD_CANCEL
     visits = list(Appointment.objects.filter(series=series))

@@ -22,7 +22,7 @@ from scheduling.audit.services import Subject, appointment_subject
 from scheduling.booking.access import resolve_access
 from scheduling.calendar import feeds
 from scheduling.calendar import invites as ical
-from scheduling.calendar.series import series_invite
+from scheduling.calendar.series import occurrence_invite, series_invite
 
 CALENDAR_TYPE = "text/calendar; charset=utf-8"
 
@@ -64,7 +64,10 @@ class AppointmentInviteView(APIView):
         except DomainError:
             return _not_found()
         appointment = access.appointment
-        body, _method = ical.invite_for(appointment)
+        if appointment.series_id is not None:  # the same entry (UID) the series' emails add
+            body, _method = occurrence_invite(appointment, sealed=False)
+        else:
+            body, _method = ical.invite_for(appointment)
         record(
             request,
             channel=AuditChannel.CALENDAR,

@@ -74,6 +74,7 @@ def test_a_traceback_is_redacted_too():
     ("line", "clean"),
     [
         ("Not Found: /m/abc_DEF-123/booked", "Not Found: /m/[redacted]/booked"),
+        ("POST /s/abc_DEF-123/cancel HTTP/1.1", "POST /s/[redacted]/cancel HTTP/1.1"),
         ("GET /r/abc123/dana/book/ HTTP/1.1", "GET /r/[redacted]/dana/book/ HTTP/1.1"),
         ("/calendar/abc123.ics", "/calendar/[redacted]"),
         ("/api/appointments/1/?token=abc&tz=UTC", "/api/appointments/1/?token=[redacted]&tz=UTC"),

@@ -58,6 +58,7 @@ WORST = {
     "skipped_count": 25,
     "skipped_dates": "Wed Sep 30, 12:30 PM AKDT",
     "cancelled_count": 26,
+    "moved_rule": "Every 2 weeks on Wednesdays at 12:30 PM AKDT, 26 visits from Sep 30",
 }
 
 

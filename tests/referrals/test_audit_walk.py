@@ -5,7 +5,7 @@ walked here or declared free of patient data, or the last test fails."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC
+from datetime import UTC, timedelta
 from io import StringIO
 from typing import Any
 
@@ -92,6 +92,13 @@ def _series_url(w: World, what: str) -> tuple[str, dict[str, str]]:
 def _cancel_series(w: World) -> Any:
     url, query = _series_url(w, "cancel/")
     body = {"from": w.appointment.start.isoformat(), **query}
+    return w.api().post(url, body, format="json")
+
+
+def _move_series(w: World) -> Any:
+    url, query = _series_url(w, "move/")
+    to = w.appointment.start + timedelta(hours=1)
+    body = {"from": w.appointment.start.isoformat(), "start": to.isoformat(), **query}
     return w.api().post(url, body, format="json")
 
 
@@ -182,6 +189,14 @@ CASES: list[tuple[str, str, Callable[[World], Any], str, str, str]] = [
         "cancel a series from a visit on",
         "series-cancel",
         lambda w: _cancel_series(w),
+        "change",
+        "api",
+        "patient",
+    ),
+    (
+        "move a series from a visit on",
+        "series-move",
+        lambda w: _move_series(w),
         "change",
         "api",
         "patient",

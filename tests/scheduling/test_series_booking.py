@@ -6,12 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.test import Client
 from rest_framework.test import APIClient
 
 from notifications import text
 from notifications.models import Notification
-from scheduling.models import Appointment, AppointmentEvent, Series
-from tests.factories import AppointmentFactory
+from scheduling.audit.models import AuditEvent
+from scheduling.models import Appointment, AppointmentEvent, IdempotencyKey, Series
+from tests.factories import AppointmentFactory, StaffFactory
 from tests.notifications.test_message_privacy import clinical_words
 from tests.scheduling.booking_helpers import payload
 from tests.scheduling.series_helpers import (
@@ -239,3 +241,16 @@ def test_the_longest_series_books_26_weekly_visits(client):
     assert response.status_code == 201, response.content
     rows = Appointment.objects.filter(series_id=response.json()["series"]["id"])
     assert sorted(a.start for a in rows) == weekly(TUE_4PM, 26)
+
+
+def test_staff_opening_a_stored_series_answer_is_logged_against_the_patient(client):
+    service = series_service()
+    body = payload(service, TUE_4PM, repeat={"every_weeks": 1, "count": 2})
+    client.post("/api/appointments/", body, format="json", HTTP_IDEMPOTENCY_KEY="series-audit")
+    stored = IdempotencyKey.objects.get(key="series-audit")
+    staff = Client()
+    staff.force_login(StaffFactory(is_superuser=True))
+    response = staff.get(f"/admin/scheduling/idempotencykey/{stored.pk}/change/")
+    assert response.status_code == 200
+    patient = Appointment.objects.filter(series__isnull=False).first().patient
+    assert AuditEvent.objects.filter(channel="admin", patient=patient).exists()

@@ -295,3 +295,66 @@ def test_rescheduling_one_visit_by_the_api_sends_one_text_and_the_series_invite(
     (attachment,) = new.get(template="rescheduled", channel="email").attachments
     assert attachment["method"] == "REQUEST"
     _assert_expands_to_rows(attachment["content"].encode(), booked["series"]["id"])
+
+
+# --- moving this one and every later one --------------------------------------------------
+
+
+def _move(client, booked, start: str, to: datetime):
+    return client.post(
+        f"/api/series/{booked['series']['id']}/move/?token={series_token_of(booked)}",
+        {"from": start, "start": to.isoformat()},
+        format="json",
+    )
+
+
+def test_moving_from_a_visit_moves_every_later_one_to_the_new_weekday_and_time(client, booked):
+    last_id = Notification.objects.order_by("-id").values_list("id", flat=True).first()
+    response = _move(
+        client, booked, booked["appointments"][8]["start"], datetime(2027, 5, 5, 11, 0, tzinfo=NY)
+    )
+    assert response.status_code == 200, response.content
+    rows = Appointment.objects.filter(series_id=booked["series"]["id"]).order_by("series_start")
+    local = [(a.start.astimezone(NY).strftime("%a %H:%M")) for a in rows]
+    assert local == ["Tue 16:00"] * 8 + ["Wed 11:00"] * 4
+    new = Notification.objects.filter(id__gt=last_id).exclude(template="reminder")
+    assert sorted((n.template, n.channel) for n in new) == [
+        ("series_moved", "email"),
+        ("series_moved", "sms"),
+    ]
+    assert (
+        "Weekly on Wednesdays at 11:00 AM EDT, 4 visits from May 5" in new.get(channel="sms").body
+    )
+    raw = _invite(client, booked)
+    assert len([e for e in parse(raw).ical_events() if "RECURRENCE-ID" in e]) == 4
+    _assert_expands_to_rows(raw, booked["series"]["id"])
+
+
+def test_a_move_onto_a_taken_time_moves_nothing_and_lists_it(client, booked):
+    taken = datetime(2027, 5, 12, 11, 0, tzinfo=NY)
+    AppointmentFactory(service=Series.objects.get(pk=booked["series"]["id"]).service, start=taken)
+    before = starts_of(booked["series"]["id"])
+    response = _move(
+        client, booked, booked["appointments"][8]["start"], datetime(2027, 5, 5, 11, 0, tzinfo=NY)
+    )
+    assert response.status_code == 409
+    body = response.json()
+    assert body["code"] == "series_conflict"
+    assert body["fields"]["conflicts"] == [taken.astimezone(UTC).isoformat()]
+    assert starts_of(booked["series"]["id"]) == before
+    assert not Notification.objects.filter(template="series_moved").exists()
+
+
+def test_a_visits_own_invite_download_is_the_series_entry_without_the_series_token(client, booked):
+    visit = booked["appointments"][0]
+    raw = client.get(visit["ics_url"].replace("http://testserver", "")).content
+    (master,) = [e for e in parse(raw).ical_events() if "RECURRENCE-ID" not in e]
+    assert str(master["UID"]).startswith("series-")
+    assert series_token_of(booked) not in raw.decode().replace("\r\n ", "")
+    assert visit["manage_url"].rsplit("/", 1)[-1] in raw.decode().replace("\r\n ", "")
+    _assert_expands_to_rows(raw, booked["series"]["id"])
+
+
+def test_the_series_page_sends_no_referrer(client, booked):
+    response = client.get(f"/s/{series_token_of(booked)}")
+    assert response["Referrer-Policy"] == "no-referrer"
