@@ -55,7 +55,10 @@ def erase_patient(
     # The one rewrite of append-only rows: the timeline stays, the words about them go.
     AppointmentEvent.objects.filter(appointment__patient=patient).update(reason="", data={})
     PatientEvent.objects.filter(patient=patient).update(data={})
-    IdempotencyKey.objects.filter(response_body__id__in=ids).delete()
+    # Stored answers are encrypted and live 24 h: few enough to read through.
+    answers = IdempotencyKey.objects.exclude(response_body__isnull=True).only("response_body")
+    echoed = [a.pk for a in answers if str((a.response_body or {}).get("id")) in ids]
+    IdempotencyKey.objects.filter(pk__in=echoed).delete()
     forget_recipient(phone=phone, email=email, subject_refs=[f"appointment:{pk}" for pk in ids])
     observers.patient_erased(patient=patient, phone=phone)
     opt_in(phone=phone)  # consent is off: nothing will text it, and its hash goes too
