@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from functools import lru_cache
 from typing import Any
 
@@ -30,6 +31,7 @@ from django.core import checks
 from django.core.exceptions import FieldError, ImproperlyConfigured
 from django.core.validators import validate_email
 from django.db import connections, models, router, transaction
+from django.db.models.lookups import Exact
 
 
 class UndecryptableValue(Exception):
@@ -119,13 +121,19 @@ class EncryptedTextField(models.TextField):
         return decrypt(value)
 
     def get_lookup(self, lookup_name: str) -> Any:
-        # Ciphertext never equals, contains or sorts like the plaintext: only isnull is true.
-        if lookup_name != "isnull":
-            raise FieldError(
-                f"{self.model.__name__}.{self.name} is encrypted: no SQL lookup "
-                f"({lookup_name!r}) can match it; filter on its BlindIndexField instead."
-            )
-        return super().get_lookup(lookup_name)
+        # Ciphertext never equals, contains or sorts like the plaintext: only isnull, and
+        # equality with the empty string (stored as itself), are true in SQL.
+        if lookup_name == "isnull":
+            return super().get_lookup(lookup_name)
+        if lookup_name == "exact":
+            return _EmptyOnlyExact
+        raise self._refused(lookup_name)
+
+    def _refused(self, lookup_name: str) -> FieldError:
+        return FieldError(
+            f"{self.model.__name__}.{self.name} is encrypted: no SQL lookup "
+            f"({lookup_name!r}) can match it; filter on its BlindIndexField instead."
+        )
 
     def get_transform(self, lookup_name: str) -> Any:
         return None
@@ -148,6 +156,43 @@ class EncryptedTextField(models.TextField):
                 )
             )
         return problems
+
+
+class _EmptyOnlyExact(Exact):
+    def __init__(self, lhs: Any, rhs: Any) -> None:
+        if rhs != "":
+            raise lhs.output_field._refused("exact")
+        super().__init__(lhs, rhs)
+
+
+class EncryptedJSONField(EncryptedTextField):
+    """A JSON value (lists, dicts) encrypted at rest as one token."""
+
+    description = "JSON encrypted at rest"
+    # For django-stubs' mypy plugin: any JSON value in and out, like models.JSONField.
+    _pyi_private_set_type: Any
+    _pyi_private_get_type: Any
+
+    def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
+        if value is None:
+            return None
+        return encrypt(json.dumps(value, separators=(",", ":")))
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        if value is None or value == "":
+            return value
+        return json.loads(decrypt(value))
+
+    def to_python(self, value: Any) -> Any:
+        return value
+
+    def value_to_string(self, obj: Any) -> str:
+        return json.dumps(self.value_from_object(obj))
+
+    def formfield(self, **kwargs: Any) -> Any:
+        from django import forms
+
+        return super().formfield(**{"form_class": forms.JSONField, **kwargs})
 
 
 class EncryptedEmailField(EncryptedTextField):

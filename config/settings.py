@@ -42,10 +42,8 @@ BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
 if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
-# How many proxies append to X-Forwarded-For in front of the app (deploy/nginx.conf is one).
-# Rate limits, lockouts and the audit's addresses take the client from that header only
-# then: without it every client would share the proxy's address; with it unset, a client
-# could pick its own.
+# Proxies appending to X-Forwarded-For (deploy/nginx.conf is one): only then do limits,
+# lockouts and the audit take the client's address from it (README, NUM_PROXIES).
 NUM_PROXIES = env_int("NUM_PROXIES", 1 if BEHIND_PROXY else 0)
 # Production TLS: HSTS (with subdomains and the preload flag, unless turned off) and
 # redirecting HTTP to HTTPS. The health check is exempt: compose probes it inside the
@@ -319,8 +317,7 @@ SMS_BACKEND = env_str(
 )
 # notifications hands inbound SMS replies to this handler (scheduling owns the meaning).
 SMS_REPLY_HANDLER = "scheduling.booking.replies.handle_reply"
-# /metrics/ (Prometheus text format) answers only `Authorization: Bearer <METRICS_TOKEN>`;
-# unset, it is a 404.
+# /metrics/ answers only `Authorization: Bearer <METRICS_TOKEN>`; unset, it is a 404.
 METRICS_TOKEN = env_secret("METRICS_TOKEN")
 # Told of each STOP (phone=...): a patient who stops texts still has visits to hear about.
 SMS_OPT_OUT_OBSERVERS = ["scheduling.booking.replies.texts_stopped"]

@@ -7,7 +7,7 @@ import uuid
 from django.db import models
 from django.utils import timezone
 
-from common.crypto import BlindIndexField, EncryptedTextField
+from common.crypto import BlindIndexField, EncryptedJSONField, EncryptedTextField
 
 
 class Channel(models.TextChoices):
@@ -31,11 +31,12 @@ class Notification(models.Model):
     recipient = EncryptedTextField(max_length=254, help_text="E.164 phone or email address")
     recipient_hash = BlindIndexField(source="recipient", db_index=True)
     template = models.CharField(max_length=100)
-    subject = models.CharField(max_length=200, blank=True)
-    body = models.TextField()
-    html_body = models.TextField(blank=True)
+    # The words (names, times, invites) are encrypted too, until the retention purge.
+    subject = EncryptedTextField(max_length=200, blank=True)
+    body = EncryptedTextField()
+    html_body = EncryptedTextField(blank=True)
     # Attachments stay generic here: [{"filename", "content_type", "content"}].
-    attachments = models.JSONField(default=list, blank=True)
+    attachments = EncryptedJSONField(default=list, blank=True)
     status = models.CharField(
         max_length=16, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
     )

@@ -19,7 +19,8 @@ from notifications.models import InboundMessage, Notification, NotificationStatu
 
 S = NotificationStatus
 FINAL = (S.SENT, S.DELIVERED, S.FAILED, S.UNDELIVERABLE, S.SUPPRESSED)
-PURGED = "[purged]"
+# A purged body is empty: an encrypted column can be compared in SQL with "" alone.
+PURGED = ""
 
 
 @dataclass(frozen=True)

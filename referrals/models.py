@@ -284,7 +284,7 @@ class ReferralOffer(models.Model):
         "scheduling.Service", on_delete=models.CASCADE, related_name="referral_offers"
     )
     status = models.CharField(max_length=12, choices=OfferStatus.choices, default=OfferStatus.OPEN)
-    decline_reason = models.CharField(max_length=500, blank=True)
+    decline_reason = EncryptedTextField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     responded_at = models.DateTimeField(null=True, blank=True)
 
@@ -334,7 +334,7 @@ class ReferralEvent(AppendOnlyEvent):
 
     referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=32, choices=ReferralEventKind.choices)
-    note = models.CharField(max_length=500, blank=True)
+    note = EncryptedTextField(max_length=500, blank=True)
 
     class Meta(AppendOnlyEvent.Meta):
         pass

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from common.crypto import BlindIndexField, EncryptedEmailField, EncryptedTextField
+from common import crypto
 from common.events import AppendOnlyEvent, Stateful
 from common.formatting import initials, short_name
 from common.states import STATE_CHOICES
@@ -278,11 +278,11 @@ class TimeOff(models.Model):
 
 class Patient(models.Model):
     # Encrypted at rest, found by keyed hashes (common.crypto); no ordering: ciphertext.
-    name = EncryptedTextField(max_length=160)
-    phone = EncryptedTextField(max_length=20, help_text="E.164")
-    phone_hash = BlindIndexField(source="phone", unique=True)
-    email = EncryptedEmailField(blank=True)
-    email_hash = BlindIndexField(source="email", db_index=True)
+    name = crypto.EncryptedTextField(max_length=160)
+    phone = crypto.EncryptedTextField(max_length=20, help_text="E.164")
+    phone_hash = crypto.BlindIndexField(source="phone", unique=True)
+    email = crypto.EncryptedEmailField(blank=True)
+    email_hash = crypto.BlindIndexField(source="email", db_index=True)
     timezone = models.CharField(max_length=64, validators=[validate_timezone])
     state = models.CharField(max_length=2, choices=STATE_CHOICES)
     sms_consent = models.BooleanField(default=False)
@@ -307,9 +307,7 @@ class PatientEvent(AppendOnlyEvent):
     """A change to a patient's stored details: `data` maps each field to [old, new]."""
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="events")
-
-    class Meta(AppendOnlyEvent.Meta):
-        pass
+    data = crypto.EncryptedJSONField(default=dict, blank=True)  # old and new emails: encrypted
 
 
 class AppointmentStatus(models.TextChoices):
@@ -359,7 +357,7 @@ class Appointment(Stateful, models.Model):
     manage_token_salt = models.CharField(max_length=32)
     manage_token_hash = models.CharField(max_length=64, unique=True)
     sequence = models.PositiveIntegerField(default=0, help_text="iCalendar SEQUENCE")
-    cancel_reason = models.CharField(max_length=500, blank=True)
+    cancel_reason = crypto.EncryptedTextField(max_length=500, blank=True)  # the words typed
     cancelled_late = models.BooleanField(default=False)
     # An occurrence of a series, and the instant its rule gives it (its RECURRENCE-ID).
     series = models.ForeignKey(
@@ -430,7 +428,7 @@ class AppointmentEvent(AppendOnlyEvent):
 
     appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=32, choices=AppointmentEventKind.choices)
-    reason = models.CharField(max_length=500, blank=True)
+    reason = crypto.EncryptedTextField(max_length=500, blank=True)
 
     class Meta(AppendOnlyEvent.Meta):
         pass

@@ -59,8 +59,10 @@ def erase_patient(
     series_ids = [
         str(pk) for pk in Series.objects.filter(patient=patient).values_list("pk", flat=True)
     ]
-    IdempotencyKey.objects.filter(response_body__id__in=ids).delete()
-    IdempotencyKey.objects.filter(response_body__series__id__in=series_ids).delete()
+    # Stored answers are encrypted and live 24 h: few enough to read through.
+    answers = IdempotencyKey.objects.exclude(response_body__isnull=True).only("response_body")
+    echoed = [a.pk for a in answers if _echoes(a.response_body, ids, series_ids)]
+    IdempotencyKey.objects.filter(pk__in=echoed).delete()
     refs = [f"appointment:{pk}" for pk in ids] + [f"series:{pk}" for pk in series_ids]
     forget_recipient(phone=phone, email=email, subject_refs=refs)
     observers.patient_erased(patient=patient, phone=phone)
@@ -75,3 +77,13 @@ def erase_patient(
         patient=patient, at=now, actor=actor, actor_user=signed_in(actor_user), kind="erased"
     )
     return patient
+
+
+def _echoes(body: Any, ids: list[str], series_ids: list[str]) -> bool:
+    """Whether a stored answer is about one of the appointments or series: a booking's
+    answer names the appointment, a series booking's names the series."""
+    if not isinstance(body, dict):
+        return False
+    series = body.get("series")
+    series_id = series.get("id") if isinstance(series, dict) else None
+    return str(body.get("id")) in ids or str(series_id) in series_ids

@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 from django.db import models
 from django.utils import timezone
 
+from common import crypto
+
 EVERY_WEEKS_CHOICES = (1, 2)
 MIN_COUNT, MAX_COUNT = 2, 26
 
@@ -76,7 +78,7 @@ class IdempotencyKey(models.Model):
     scope = models.CharField(max_length=64)
     request_hash = models.CharField(max_length=64)
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_body = models.JSONField(null=True, blank=True)
+    response_body = crypto.EncryptedJSONField(null=True, blank=True)  # echoes name, phone, email
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
