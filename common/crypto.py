@@ -13,8 +13,10 @@ choose it once, keep it secret and backed up with the encryption keys.
 
 `EncryptedTextField` is the column type for anything sensitive: patients' and referrals'
 contact details and clinical words, and credentials such as an external calendar's password
-(CONTRACT: "URL, user, app password; encrypted at rest"). It refuses every SQL lookup but
-`isnull`, so a filter on ciphertext fails loudly instead of silently matching nothing.
+(CONTRACT: "URL, user, app password; encrypted at rest"); `EncryptedJSONField` and
+`EncryptedEmailField` are its JSON and email kinds. They refuse every SQL lookup but
+`isnull` and equality with "" (stored as itself), so a filter on ciphertext fails loudly
+instead of silently matching nothing.
 """
 
 from __future__ import annotations

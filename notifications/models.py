@@ -41,7 +41,8 @@ class Notification(models.Model):
         max_length=16, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
     )
     attempts = models.PositiveIntegerField(default=0)
-    last_error = models.CharField(max_length=500, blank=True)
+    # A carrier's error text can quote the number ("The 'To' number +1… is not valid").
+    last_error = EncryptedTextField(max_length=500, blank=True)
     # The provider's error code (e.g. Twilio 21610), for operators filtering failures.
     error_code = models.CharField(max_length=16, blank=True)
     provider_message_id = models.CharField(max_length=64, blank=True, db_index=True)

@@ -17,6 +17,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from common.errors import DomainError
 from common.events import Actor, signed_in
 from common.parsers import parse_json
+from common.phones import phone_hash, to_e164
 from common.states import STATES
 from scheduling.audit.admin import (
     AuditedAdmin,
@@ -286,8 +287,21 @@ class LanguageAdmin(_VocabularyAdmin):
     prepopulated_fields = {}
 
 
+class PatientForm(forms.ModelForm):
+    def clean_phone(self) -> str:
+        # Uniqueness lives on the (non-editable) hash, which the form does not validate.
+        phone = to_e164(self.cleaned_data["phone"])
+        if phone is None:
+            raise ValidationError("Not a valid phone number.")
+        others = Patient.objects.filter(phone_hash=phone_hash(phone)).exclude(pk=self.instance.pk)
+        if others.exists():
+            raise ValidationError("Another patient has this phone number.")
+        return phone
+
+
 @admin.register(Patient)
 class PatientAdmin(ContactSearchMixin, AuditedAdmin):
+    form = PatientForm
     list_display = ["name", "masked_phone", "state", "timezone", "sms_consent", "created_at"]
     list_filter = ["sms_consent", "state"]
     # Names, phones and emails are encrypted: ContactSearchMixin finds a whole number or

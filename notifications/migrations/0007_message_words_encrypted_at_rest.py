@@ -1,4 +1,5 @@
-"""The words of each message (subject, bodies, attachments) encrypted at rest; a purged
+"""The words of each message (subject, bodies, attachments, the carrier's error text, which
+can quote the number) encrypted at rest; a purged
 body becomes empty instead of "[purged]" (an encrypted column compares in SQL only with "").
 
 Three steps, like 0006: plain text columns, every row encrypted, then the encrypted types.
@@ -9,7 +10,7 @@ from django.db import migrations, models
 
 import common.crypto
 
-TEXTS = ("subject", "body", "html_body")
+TEXTS = ("subject", "body", "html_body", "last_error")
 
 
 def encrypt_rows(apps, schema_editor):
@@ -49,6 +50,9 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="notification", name="attachments", field=models.TextField(blank=True)
         ),
+        migrations.AlterField(
+            model_name="notification", name="last_error", field=models.TextField(blank=True)
+        ),
         migrations.RunPython(encrypt_rows, decrypt_rows, elidable=False),
         migrations.AlterField(
             model_name="notification",
@@ -64,6 +68,11 @@ class Migration(migrations.Migration):
             model_name="notification",
             name="html_body",
             field=common.crypto.EncryptedTextField(blank=True),
+        ),
+        migrations.AlterField(
+            model_name="notification",
+            name="last_error",
+            field=common.crypto.EncryptedTextField(blank=True, max_length=500),
         ),
         migrations.AlterField(
             model_name="notification",

@@ -130,3 +130,33 @@ def test_a_value_no_listed_key_opens_fails_loudly(settings):
     settings.FIELD_ENCRYPTION_KEYS = [KEY_B]
     with pytest.raises(UndecryptableValue):
         Patient.objects.get(pk=patient.pk)
+
+
+def test_json_columns_read_back_as_json_and_store_one_token():
+    from notifications.models import Notification
+
+    note = Notification.objects.create(
+        channel="email",
+        recipient=EMAIL,
+        template="t",
+        body="Hello Marisol",
+        dedupe_key="json-1",
+        attachments=[{"filename": "visit.ics", "content": "SUMMARY:Marisol"}],
+    )
+    assert Notification.objects.get(pk=note.pk).attachments[0]["filename"] == "visit.ics"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT attachments, body, recipient FROM notifications_notification WHERE id = %s",
+            [note.pk],
+        )
+        raw = cursor.fetchone()
+    assert all(value.startswith("gAAAAA") for value in raw)
+    assert "Marisol" not in " ".join(raw)
+
+
+def test_an_encrypted_column_compares_in_sql_with_the_empty_string_only():
+    PatientFactory(email="")
+    PatientFactory(email=EMAIL)
+    assert Patient.objects.filter(email="").count() == 1
+    with pytest.raises(FieldError, match="encrypted"):
+        Patient.objects.filter(email=EMAIL).count()

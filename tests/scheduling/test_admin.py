@@ -293,3 +293,14 @@ def test_patient_search_finds_a_whole_email_address(operator: Client, directory:
     directory["patient"].save()
     page = operator.get("/admin/scheduling/patient/", {"q": "alex@example.org"})
     assert [p.name for p in page.context["cl"].result_list] == ["Alex Rivera"]
+
+
+def test_the_patient_form_refuses_another_patients_phone(operator: Client, directory: dict):
+    other = PatientFactory(phone="+12125550177")
+    page = operator.get(f"/admin/scheduling/patient/{other.pk}/change/")
+    form = page.context["adminform"].form
+    data = {name: form.initial.get(name) or "" for name in form.fields}
+    data.update(phone="(212) 555-0142", sms_consent="")
+    answer = operator.post(f"/admin/scheduling/patient/{other.pk}/change/", data)
+    assert answer.status_code == 200
+    assert "Another patient has this phone number." in answer.content.decode()
