@@ -359,11 +359,7 @@ NOTIFICATIONS_DISPATCH = env_str("NOTIFICATIONS_DISPATCH", "queue")
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
 WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 20)
 WEBHOOK_ALLOW_PRIVATE_HOSTS = env_bool("WEBHOOK_ALLOW_PRIVATE_HOSTS", False)
-# External calendars (scheduling.calendar.sync): each fetch bounded in time and size.
 CALENDAR_ALLOW_PRIVATE_HOSTS = env_bool("CALENDAR_ALLOW_PRIVATE_HOSTS", False)
-CALENDAR_SYNC_MINUTES = env_int("CALENDAR_SYNC_MINUTES", 10)
-CALENDAR_FETCH_TIMEOUT_SECONDS = env_int("CALENDAR_FETCH_TIMEOUT_SECONDS", 30)
-CALENDAR_MAX_BYTES = env_int("CALENDAR_MAX_BYTES", 20 * 1024 * 1024)
 
 # Modules told of every appointment change inside its transaction (keeps dependencies
 # one-way: scheduling never imports referrals). Each may define check_booking() and

@@ -197,6 +197,8 @@ def _get_once(
     connection = connection_class(target, address, _remaining(deadline))
     try:
         connection.request("GET", target.path, headers=headers)
+        # getresponse() hands the socket to the response (connection.sock becomes None).
+        sock = connection.sock
         response = connection.getresponse()
         found = {name.lower(): value for name, value in response.getheaders()}
         announced = found.get("content-length", "")
@@ -205,8 +207,9 @@ def _get_once(
         chunks: list[bytes] = []
         size = 0
         while True:
-            if connection.sock is not None:
-                connection.sock.settimeout(_remaining(deadline))
+            left = _remaining(deadline)
+            if sock is not None:
+                sock.settimeout(left)
             chunk = response.read1(64 * 1024)
             if not chunk:
                 break

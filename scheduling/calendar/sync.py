@@ -27,6 +27,10 @@ from scheduling.models import Provider, Service
 logger = logging.getLogger(__name__)
 
 DISABLING_STATUSES = frozenset({401, 403, 404, 410})
+SYNC_INTERVAL = timedelta(minutes=10)  # the schedule's period (migration 0013)
+# One fetch may not stall a worker: a 20 MB calendar or a 60 s answer is refused.
+FETCH_TIMEOUT_SECONDS = 30
+MAX_BYTES = 20 * 1024 * 1024
 _LONGEST_HORIZON = timedelta(days=400)
 _DEFAULT_HORIZON = timedelta(days=60)
 _MAX_BACKOFF = timedelta(hours=6)
@@ -114,8 +118,8 @@ def _fetch_ical(source: CalendarSource) -> outbound.Response:
         response = outbound.get(
             source.url,
             headers=headers,
-            timeout=settings.CALENDAR_FETCH_TIMEOUT_SECONDS,
-            max_bytes=settings.CALENDAR_MAX_BYTES,
+            timeout=FETCH_TIMEOUT_SECONDS,
+            max_bytes=MAX_BYTES,
             allow_private=settings.CALENDAR_ALLOW_PRIVATE_HOSTS,
         )
     except outbound.OutboundRefused as exc:
@@ -146,7 +150,7 @@ def _record_failure(source: CalendarSource, failure: SyncFailed, now: datetime) 
         source.status = SourceStatus.DISABLED
     else:
         source.status = SourceStatus.STALE
-        base = timedelta(minutes=settings.CALENDAR_SYNC_MINUTES)
+        base = SYNC_INTERVAL
         source.next_attempt_at = now + min(base * 2 ** (source.failure_count - 1), _MAX_BACKOFF)
     source.save(
         update_fields=[
@@ -214,7 +218,7 @@ def sync_source(*, source_id: int, now: datetime | None = None) -> CalendarSourc
         source.last_error = ""
         source.failure_count = 0
         source.last_synced_at = source.last_attempt_at = now
-        source.next_attempt_at = now + timedelta(minutes=settings.CALENDAR_SYNC_MINUTES)
+        source.next_attempt_at = now + SYNC_INTERVAL
         source.save()
     return source
 
@@ -234,9 +238,7 @@ def sync_due_sources(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     ids = due_sources(now)
     # Pushed forward now, so the next sweep does not queue them again while they wait.
-    CalendarSource.objects.filter(pk__in=ids).update(
-        next_attempt_at=now + timedelta(minutes=settings.CALENDAR_SYNC_MINUTES)
-    )
+    CalendarSource.objects.filter(pk__in=ids).update(next_attempt_at=now + SYNC_INTERVAL)
     for source_id in ids:
         _enqueue_sync(source_id)
     return len(ids)

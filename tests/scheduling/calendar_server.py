@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ class CalendarServer:
     statuses: list[int] = field(default_factory=list)  # answers to come, then the file
     requests: list[dict[str, str]] = field(default_factory=list)
     location: str = ""
+    trickle_seconds: float = 0  # send the body a byte at a time over this long
 
     @property
     def etag(self) -> str:
@@ -42,7 +44,14 @@ def calendar_server(body: bytes = b"") -> Iterator[CalendarServer]:
             self.send_header("Content-Type", "text/calendar")
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
-            self.wfile.write(payload)
+            if not server_state.trickle_seconds:
+                self.wfile.write(payload)
+                return
+            pause = server_state.trickle_seconds / max(len(payload), 1)
+            for i in range(len(payload)):
+                self.wfile.write(payload[i : i + 1])
+                self.wfile.flush()
+                time.sleep(pause)
 
         def log_message(self, format: str, *args: object) -> None:
             pass

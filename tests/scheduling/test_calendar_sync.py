@@ -4,6 +4,7 @@ what does not block, conditional GET, the stale and disabled paths, SSRF refusal
 from __future__ import annotations
 
 import socket
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -170,12 +171,22 @@ def test_a_file_that_does_not_parse_keeps_the_last_set_and_marks_it_stale(server
     assert busy_of(source) == EXPECTED
 
 
-def test_a_calendar_larger_than_allowed_is_stale_not_stored(server, settings):
-    settings.CALENDAR_MAX_BYTES = 1000
+def test_a_calendar_larger_than_allowed_is_stale_not_stored(server, monkeypatch):
+    monkeypatch.setattr(sync, "MAX_BYTES", 1000)
     source = sync.sync_source(source_id=add(server).pk, now=NOW)
     assert source.status == SourceStatus.STALE
     assert "larger" in source.last_error
     assert busy_of(source) == []
+
+
+def test_a_server_trickling_its_answer_is_cut_off_at_the_time_bound(server, monkeypatch):
+    monkeypatch.setattr(sync, "FETCH_TIMEOUT_SECONDS", 1)
+    server.trickle_seconds = 30
+    started = time.monotonic()
+    source = sync.sync_source(source_id=add(server).pk, now=NOW)
+    assert time.monotonic() - started < 5
+    assert source.status == SourceStatus.STALE
+    assert "in time" in source.last_error
 
 
 def test_repeated_failures_back_off_longer_each_time(server):
