@@ -26,6 +26,7 @@ from scheduling.audit.admin import (
 )
 from scheduling.audit.services import Subject, appointment_subject, json_value, patient_subject
 from scheduling.booking.erasure import erase_patient
+from scheduling.calendar import admin as calendar_admin  # noqa: F401 (registers its admin)
 from scheduling.directory import WEEKDAYS, DirectoryInvalid, import_directory
 from scheduling.models import (
     Appointment,

@@ -84,11 +84,11 @@ def add_source(
         username=username,
         password=password,
     )
-    transaction.on_commit(lambda: _enqueue_sync(source.pk))
+    transaction.on_commit(lambda: enqueue_sync(source.pk))
     return source
 
 
-def _enqueue_sync(source_id: int) -> None:
+def enqueue_sync(source_id: int) -> None:
     from django_q.tasks import async_task
 
     async_task("scheduling.tasks.sync_calendar_source", source_id)
@@ -240,5 +240,5 @@ def sync_due_sources(*, now: datetime | None = None) -> int:
     # Pushed forward now, so the next sweep does not queue them again while they wait.
     CalendarSource.objects.filter(pk__in=ids).update(next_attempt_at=now + SYNC_INTERVAL)
     for source_id in ids:
-        _enqueue_sync(source_id)
+        enqueue_sync(source_id)
     return len(ids)
