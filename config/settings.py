@@ -359,6 +359,7 @@ NOTIFICATIONS_DISPATCH = env_str("NOTIFICATIONS_DISPATCH", "queue")
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
 WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 20)
 WEBHOOK_ALLOW_PRIVATE_HOSTS = env_bool("WEBHOOK_ALLOW_PRIVATE_HOSTS", False)
+CALENDAR_ALLOW_PRIVATE_HOSTS = env_bool("CALENDAR_ALLOW_PRIVATE_HOSTS", False)
 
 # Modules told of every appointment change inside its transaction (keeps dependencies
 # one-way: scheduling never imports referrals). Each may define check_booking() and

@@ -17,6 +17,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from common.errors import DomainError
 from common.parsers import parse_json
 from common.states import STATES
+from scheduling.calendar import admin as calendar_admin  # noqa: F401 (registers its admin)
 from scheduling.directory import WEEKDAYS, DirectoryInvalid, import_directory
 from scheduling.models import (
     DateOverride,

@@ -13,6 +13,7 @@ from scheduling.booking.views import (
     AppointmentDetailView,
     AppointmentRescheduleView,
 )
+from scheduling.calendar.sources_api import ProviderCalendarsView
 from scheduling.calendar.views import AppointmentInviteView, SeriesInviteView
 from scheduling.directory.views import (
     DirectoryImportView,
@@ -25,6 +26,11 @@ urlpatterns: list = [
     path("providers/", ProviderListView.as_view(), name="provider-list"),
     path("providers/<str:slug>/", ProviderDetailView.as_view(), name="provider-detail"),
     path("providers/<str:slug>/slots/", ProviderSlotsView.as_view(), name="provider-slots"),
+    path(
+        "providers/<str:slug>/calendars/",
+        ProviderCalendarsView.as_view(),
+        name="provider-calendars",
+    ),
     path("appointments/", AppointmentCreateView.as_view(), name="appointment-create"),
     path(
         "appointments/<str:appointment_id>/",

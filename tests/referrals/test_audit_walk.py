@@ -604,6 +604,7 @@ NO_PATIENT_DATA = {
     "provider-list",
     "provider-detail",
     "provider-slots",
+    "provider-calendars",  # the provider's own calendars and busy counts, no patient's data
     "directory-import",
     "find-help",
     "provider",

@@ -1,0 +1,108 @@
+"""An external calendar's busy times: iCalendar bytes in, merged UTC intervals out (no ORM).
+
+Recurrences (RRULE, RDATE, EXDATE, RECURRENCE-ID overrides) are expanded by
+recurring-ical-events over [start, end). What blocks and how:
+- `TRANSP:TRANSPARENT` ("show as free"), `STATUS:CANCELLED` and events the provider declined
+  (an ATTENDEE with the provider's address and `PARTSTAT=DECLINED`) do not block;
+- all-day and multi-day dates block whole days in the provider's zone, midnight to
+  midnight by the wall clock (so a 23- or 25-hour day around a DST change);
+- floating times (no zone) are the provider's wall clock;
+- Outlook's Windows zone names (`Eastern Standard Time`) are mapped to IANA zones by
+  icalendar itself (its `windows_to_olson` table), with or without a VTIMEZONE;
+- an event with no length (a DTSTART-only reminder) blocks nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import icalendar
+import recurring_ical_events
+
+Interval = tuple[datetime, datetime]
+
+
+class CalendarUnreadable(ValueError):
+    """The bytes are not an iCalendar file we can expand."""
+
+
+def _instant(value: date | datetime, zone: ZoneInfo) -> datetime:
+    if not isinstance(value, datetime):
+        value = datetime.combine(value, time(0))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=zone)
+    return value.astimezone(UTC)
+
+
+def _declined(event: icalendar.cal.Component, email: str) -> bool:
+    if not email:
+        return False
+    attendees = event.get("ATTENDEE", [])
+    if not isinstance(attendees, list):
+        attendees = [attendees]
+    wanted = email.strip().lower()
+    for attendee in attendees:
+        address = str(attendee).strip().lower().removeprefix("mailto:")
+        if address == wanted:
+            return str(attendee.params.get("PARTSTAT", "")).upper() == "DECLINED"
+    return False
+
+
+def blocks(event: icalendar.cal.Component, email: str = "") -> bool:
+    """Whether this (expanded) event makes the provider busy."""
+    if str(event.get("TRANSP", "OPAQUE")).upper() == "TRANSPARENT":
+        return False
+    if str(event.get("STATUS", "")).upper() == "CANCELLED":
+        return False
+    return not _declined(event, email)
+
+
+def _span(event: icalendar.cal.Component, zone: ZoneInfo) -> Interval | None:
+    properties: dict[str, Any] = dict(event)
+    start_value = properties["DTSTART"].dt
+    if "DTEND" in properties:
+        end_value = properties["DTEND"].dt
+    elif "DURATION" in properties:
+        end_value = start_value + properties["DURATION"].dt
+    elif not isinstance(start_value, datetime):
+        end_value = start_value + timedelta(days=1)
+    else:
+        return None
+    start, end = _instant(start_value, zone), _instant(end_value, zone)
+    return (start, end) if end > start else None
+
+
+def merged(intervals: Iterable[Interval]) -> list[Interval]:
+    """Sorted, with overlapping and touching intervals joined."""
+    out: list[Interval] = []
+    for start, end in sorted(intervals):
+        if out and start <= out[-1][1]:
+            if end > out[-1][1]:
+                out[-1] = (out[-1][0], end)
+        else:
+            out.append((start, end))
+    return out
+
+
+def busy_intervals(
+    body: bytes, *, zone: ZoneInfo, start: datetime, end: datetime, email: str = ""
+) -> list[Interval]:
+    """Merged busy intervals in UTC that overlap [start, end); raises CalendarUnreadable."""
+    try:
+        calendar = icalendar.Calendar.from_ical(body)
+        events = recurring_ical_events.of(calendar).between(
+            start.astimezone(zone), end.astimezone(zone)
+        )
+        found = []
+        for event in events:
+            if not blocks(event, email):
+                continue
+            span = _span(event, zone)
+            if span is not None and span[1] > start and span[0] < end:
+                found.append(span)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise CalendarUnreadable("The calendar file does not parse as iCalendar.") from exc
+    return merged(found)
