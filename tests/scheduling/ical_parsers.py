@@ -66,6 +66,17 @@ def unfolded_lines(raw: bytes) -> list[str]:
     return raw.decode("utf-8").replace("\r\n ", "").replace("\r\n\t", "").split("\r\n")
 
 
+def expand_with_recurring_ical_events(raw: bytes) -> list[datetime]:
+    """The third reader: recurring-ical-events (what calendar servers and our own external
+    calendar sync use), over a window wide enough for any series."""
+    import recurring_ical_events
+
+    calendar = icalendar.Calendar.from_ical(raw)
+    window = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
+    events = recurring_ical_events.of(calendar).between(*window)
+    return sorted(e.decoded("DTSTART").astimezone(UTC) for e in events)
+
+
 def expand_series(raw: bytes) -> tuple[list[datetime], list[datetime]]:
     """The instants (UTC, sorted) a series invite stands for, read by each parser alone.
 

@@ -21,7 +21,12 @@ from scheduling.booking.replies import handle_reply
 from scheduling.calendar import feeds
 from scheduling.models import Appointment, AppointmentStatus, Series
 from tests.factories import AppointmentFactory
-from tests.scheduling.ical_parsers import expand_series, parse, unfolded_lines
+from tests.scheduling.ical_parsers import (
+    expand_series,
+    expand_with_recurring_ical_events,
+    parse,
+    unfolded_lines,
+)
 from tests.scheduling.series_helpers import (
     CHICAGO,
     NOW,
@@ -70,6 +75,7 @@ def _assert_expands_to_rows(raw: bytes, series_id: str) -> None:
     rows = starts_of(series_id)
     assert by_ical == rows
     assert by_vobject == rows
+    assert expand_with_recurring_ical_events(raw) == rows
 
 
 # --- access ------------------------------------------------------------------------------
