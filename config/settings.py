@@ -45,9 +45,8 @@ if BEHIND_PROXY:
 # Proxies appending to X-Forwarded-For (deploy/nginx.conf is one): only then do limits,
 # lockouts and the audit take the client's address from it (README, NUM_PROXIES).
 NUM_PROXIES = env_int("NUM_PROXIES", 1 if BEHIND_PROXY else 0)
-# Production TLS: HSTS (with subdomains and the preload flag, unless turned off) and
-# redirecting HTTP to HTTPS. The health check is exempt: compose probes it inside the
-# container over plain HTTP.
+# Production TLS: HSTS (subdomains and preload unless turned off) and an HTTPS redirect;
+# not for the health check and metrics, which compose and Prometheus reach over plain HTTP.
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
@@ -100,9 +99,8 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-# A strict Content-Security-Policy (django-csp): scripts, styles and everything else from
-# this site only, no inline script or style, never framed. Images may also be data: URIs
-# (the blank favicon, Swagger UI's icons).
+# A strict CSP (django-csp): everything from this site only, no inline script or style,
+# never framed; images may also be data: URIs (the blank favicon, Swagger UI's icons).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
@@ -174,8 +172,7 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 # Lockout after LOGIN_FAILURE_LIMIT failures from one address or for one username within
-# LOGIN_LOCKOUT_MINUTES (0: until reset in the admin or with `manage.py axes_reset`).
-# Attempts live in the database, so every web process sees the same count.
+# LOGIN_LOCKOUT_MINUTES (0: until `axes_reset`); attempts live in the database, shared.
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 _LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 30)
 AXES_COOLOFF_TIME = timedelta(minutes=_LOCKOUT_MINUTES) if _LOCKOUT_MINUTES > 0 else None
@@ -263,10 +260,13 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Telehealth appointment and referral scheduling.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    # Swagger UI from drf-spectacular-sidecar's static files, never a CDN.
-    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_DIST": "SIDECAR",  # drf-spectacular-sidecar's static files, never a CDN
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "CalendarSourceKindEnum": "scheduling.calendar.models.SourceKind",
+        "ProviderKindEnum": "scheduling.models.ProviderKind",
+    },
 }
 # /api/schema/ and /api/docs/ answer 404 unless enabled (on in development).
 API_DOCS_ENABLED = env_bool("API_DOCS_ENABLED", DEBUG)
