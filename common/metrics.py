@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -31,6 +31,8 @@ from prometheus_client import (
     multiprocess,
 )
 from prometheus_client.registry import Collector
+
+from common.api import error_body
 
 REQUESTS = Counter(
     "bridgeway_http_requests_total",
@@ -111,15 +113,10 @@ def exposition() -> bytes:
 def metrics_view(request: HttpRequest) -> HttpResponse:
     """`/metrics/`: 404 unless METRICS_TOKEN is set, then only with `Authorization: Bearer
     <METRICS_TOKEN>` (the figures say how busy a clinic is; not for anyone to read)."""
-    from common.api import error_body
-
     expected = settings.METRICS_TOKEN
     given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
     if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
-        import json
-
-        body = json.dumps(error_body("not_found", "Not found."))
-        return HttpResponse(body, status=404, content_type="application/json")
+        return JsonResponse(error_body("not_found", "Not found."), status=404)
     response = HttpResponse(exposition(), content_type=CONTENT_TYPE_LATEST)
     response["Cache-Control"] = "no-store"
     return response

@@ -192,6 +192,16 @@ def _email(
     batch.append(outbox_message)
 
 
+def record_texts_stopped(*, appointment: Appointment, now: datetime) -> None:
+    """Email the patient (when we have an address) that texts stopped and the visit stands,
+    with the link to change or cancel it."""
+    batch: list[outbox.Outgoing] = []
+    key = f"texts_stopped:{appointment.id}:{now.isoformat()}"
+    context = message_context(appointment)
+    _email(batch, appointment, appointment.patient.email, "texts_stopped", key, context)
+    outbox.enqueue_many(batch)
+
+
 def reminder_key(appointment: Appointment, hours: int, channel: str = Channel.SMS) -> str:
     return f"reminder-{hours}h:{channel}:{appointment.id}:{appointment.start.isoformat()}"
 

@@ -15,9 +15,7 @@ from django.utils import timezone
 from common.errors import DomainError
 from common.events import Actor
 from common.phones import phone_hash
-from notifications import recording as outbox
 from notifications.inbound import reply_word
-from notifications.models import Channel
 from scheduling.booking import messages
 from scheduling.booking.links import series_manage_url
 from scheduling.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, Patient
@@ -46,19 +44,8 @@ def texts_stopped(*, phone: str) -> None:
     texts stopped, that the visit stands, and the link to change or cancel it. Carriers treat
     "Cancel" as STOP, so this is also how a patient who meant to cancel by text finds out."""
     appointment = next_appointment(phone=phone)
-    if appointment is None or not appointment.patient.email:
-        return
-    email = messages.render_email("texts_stopped", messages.message_context(appointment))
-    outbox.enqueue(
-        channel=Channel.EMAIL,
-        recipient=appointment.patient.email,
-        template="texts_stopped",
-        subject=email.subject,
-        body=email.text,
-        html_body=email.html,
-        dedupe_key=f"texts_stopped:{appointment.id}:{timezone.now().isoformat()}",
-        subject_ref=f"appointment:{appointment.id}",
-    )
+    if appointment is not None:
+        messages.record_texts_stopped(appointment=appointment, now=timezone.now())
 
 
 def handle_reply(*, from_number: str, body: str) -> str | None:
