@@ -41,6 +41,7 @@ from scheduling.booking.services import (
     new_appointment,
     reschedule_appointment,
 )
+from scheduling.booking.webhooks import publish_appointment_events
 from scheduling.models import (
     ACTIVE_STATUSES,
     Appointment,
@@ -227,6 +228,7 @@ def book_series(
         )
         for a in appointments
     )
+    publish_appointment_events(changes=list(zip(appointments, events, strict=True)))
     for index, (appointment, event) in enumerate(zip(appointments, events, strict=True)):
         token = referral_token if index == 0 else None  # a referral follows the first visit
         observers.appointment_changed(appointment=appointment, event=event, referral_token=token)

@@ -7,6 +7,7 @@ reads the FHIR resource with its own credentials).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from notifications import webhooks
@@ -43,9 +44,16 @@ def appointment_payload(appointment: Appointment, event: AppointmentEvent) -> di
 
 def publish_appointment_event(*, appointment: Appointment, event: AppointmentEvent) -> int:
     """In the change's transaction: one delivery per subscribed endpoint (or none)."""
-    event_type = EVENT_TYPES.get(event.kind)  # type: ignore[call-overload]
-    if event_type is None:
+    return publish_appointment_events(changes=[(appointment, event)])
+
+
+def publish_appointment_events(*, changes: Sequence[tuple[Appointment, AppointmentEvent]]) -> int:
+    """Several changes (a series' visits booked together) in one SELECT and one INSERT."""
+    events = [
+        (EVENT_TYPES[event.kind], appointment_payload(appointment, event))  # type: ignore[index]
+        for appointment, event in changes
+        if event.kind in EVENT_TYPES
+    ]
+    if not events:
         return 0
-    return webhooks.publish(
-        event_type=event_type, data=appointment_payload(appointment, event), now=event.at
-    )
+    return webhooks.publish_many(events=events, now=changes[0][1].at)

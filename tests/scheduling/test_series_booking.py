@@ -156,6 +156,26 @@ def test_each_visit_is_an_ordinary_appointment_with_its_own_link_and_event(clien
         assert AppointmentEvent.objects.filter(appointment=a, kind="booked").count() == 1
 
 
+def test_each_visit_of_a_series_is_published_to_a_subscribed_webhook(client):
+    from notifications.models import WebhookDelivery, WebhookEndpoint
+
+    WebhookEndpoint.objects.create(
+        url="https://hooks.example.org/in", secret="whsec_dGVzdA==", events=["appointment.booked"]
+    )
+    WebhookEndpoint.objects.create(
+        url="https://other.example.org/in",
+        secret="whsec_dGVzdA==",
+        events=["referral.status_changed"],
+    )
+    body = book_series(client, series_service(), TUE_4PM, count=3).json()
+
+    published = WebhookDelivery.objects.filter(event_type="appointment.booked")
+    assert sorted(d.payload["data"]["appointment"]["id"] for d in published) == sorted(
+        a["id"] for a in body["appointments"]
+    )
+    assert WebhookDelivery.objects.count() == 3
+
+
 # --- messages ------------------------------------------------------------------------------
 
 
