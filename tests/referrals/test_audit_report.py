@@ -78,6 +78,28 @@ def test_a_referred_person_without_a_record_gets_the_referrals_accounting(world)
     assert f"referral {world.referral.pk} assigned (new -> offered)" in text
 
 
+def test_a_person_without_a_record_never_sees_anyone_elses_unbooked_referral(world):
+    from referrals.services import create_referral
+
+    with time_machine.travel(NOW, tick=False):
+        stranger = create_referral(
+            created_by=world.coordinator,
+            patient={
+                "name": "Sam Other",
+                "phone": "+13125550123",
+                "timezone": "America/Chicago",
+                "state": "IL",
+            },
+            referrer={"name": "Dr. Lee", "email": "lee@example.org"},
+            reason="Intake",
+            specialty="opioid-use-disorder",
+        )
+        text = report(world.referral.patient_phone)
+    assert "(no patient record yet; 1 referral(s))" in text
+    assert f"referral {stranger.pk} " not in text
+    assert not AuditEvent.objects.filter(object_type="referral", object_id=str(stranger.pk))
+
+
 def test_reading_the_accounting_is_itself_logged(world):
     report(world.patient.phone)
     row = AuditEvent.objects.get(channel="command")

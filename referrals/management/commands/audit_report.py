@@ -31,9 +31,11 @@ class Command(BaseCommand):
             raise CommandError("Give the patient's phone number, e.g. +12125550142.")
         patient = Patient.objects.filter(phone_hash=phone_hash(phone)).first()
         # A referral belongs to a patient row only once they book; until then, its number.
-        referrals = list(
-            Referral.objects.filter(Q(patient_phone_hash=phone_hash(phone)) | Q(patient=patient))
-        )
+        # (Q(patient=None) would match every unbooked referral: anyone's.)
+        theirs = Q(patient_phone_hash=phone_hash(phone))
+        if patient is not None:
+            theirs |= Q(patient=patient)
+        referrals = list(Referral.objects.filter(theirs))
         if patient is None and not referrals:
             raise CommandError("No patient and no referral has this number.")
 
