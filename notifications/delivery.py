@@ -128,7 +128,10 @@ def send_many(*, notification_ids: Sequence[int], now: datetime | None = None) -
             _update(notification, status=S.SUPPRESSED, last_error="recipient opted out")
         else:
             to_send.append(notification)
-    outcomes = list(_sender_pool().map(_attempt_sms, to_send))
+    # Unsealing a link reads its appointment: done here, so the pool makes provider calls
+    # only and never opens a database connection of its own.
+    messages = [_sms_message(notification) for notification in to_send]
+    outcomes = list(_sender_pool().map(_attempt_sms, to_send, [None] * len(to_send), messages))
     # One write transaction for the whole batch: on SQLite every commit is a turn at the
     # single write lock. Should the worker die here, the rows stay `sending` and are looked
     # up at the provider, never sent again blindly.

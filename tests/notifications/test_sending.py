@@ -271,3 +271,32 @@ def test_info_logs_carry_neither_the_number_nor_the_text(caplog):
     logged = caplog.text
     assert PHONE not in logged and "private text" not in logged
     assert f"notification {row.pk}" in logged
+
+
+def test_a_concurrent_batch_sends_working_links_unsealed_on_the_workers_own_thread(
+    settings, clock, monkeypatch
+):
+    import threading
+
+    from scheduling.booking import links
+    from tests.notifications.conftest import book
+
+    settings.NOTIFICATIONS_SEND_CONCURRENCY = 4
+    appointment = book()
+    texts = list(Notification.objects.filter(channel="sms").values_list("pk", flat=True))
+    assert len(texts) >= 2
+    unsealed_on: set[str] = set()
+    real = links.token_for_message
+
+    def spy(*args, **kwargs):
+        unsealed_on.add(threading.current_thread().name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(links, "token_for_message", spy)
+    locmem.outbox.clear()
+
+    delivery.send_many(notification_ids=texts)
+
+    assert len(locmem.outbox) == len(texts)
+    assert all(links.manage_url(appointment) in m.body for m in locmem.outbox)
+    assert unsealed_on == {threading.current_thread().name}
