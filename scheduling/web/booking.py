@@ -219,15 +219,13 @@ def book(request: HttpRequest, slug: str, *, flow: BookingFlow | None = None) ->
             except DomainError as error:
                 if error.code == "verification_required":
                     return _send_code(request, page, form)
-                if error.code == "series_conflict":
-                    messages.error(
-                        request, "None of those dates is free. Please choose another time."
-                    )
                 if error.code in ("slot_unavailable", "series_conflict"):
-                    messages.error(
-                        request,
-                        "Someone else just booked that time. Please choose another time.",
+                    taken = (
+                        "None of those dates is free."
+                        if error.code == "series_conflict"
+                        else "Someone else just booked that time."
                     )
+                    messages.error(request, f"{taken} Please choose another time.")
                     return _back_to_picker(
                         request,
                         provider,

@@ -63,3 +63,18 @@ def test_booking_with_repeat_books_the_free_dates_and_opens_the_series_page(clie
     assert Appointment.objects.filter(series=series).count() == 4
     page = client.get(response["Location"])
     assert "Every 2 weeks on Tuesdays at 4:00 PM EST, 4 visits from Mar 2" in page.content.decode()
+
+
+def test_a_series_whose_every_date_is_taken_says_so_once_and_books_nothing(client):
+    from datetime import timedelta
+
+    service = series_service()
+    for week in range(3):
+        AppointmentFactory(service=service, start=TUE_4PM + timedelta(weeks=week))
+    data = form_data(service, TUE_4PM, repeat="1", count="3")
+
+    response = client.post(book_path(service), data, follow=True)
+
+    shown = [str(m) for m in response.context["messages"]]
+    assert shown == ["None of those dates is free. Please choose another time."]
+    assert not Series.objects.exists()
