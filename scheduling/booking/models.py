@@ -7,7 +7,7 @@ nothing from it, so the relations to directory and patient rows are named by str
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import models
 from django.utils import timezone
@@ -61,10 +61,6 @@ class Series(models.Model):
         return (
             f"{self.count} visits every {self.every_weeks} week(s) from {self.first_start:%Y-%m-%d}"
         )
-
-    @property
-    def interval(self) -> timedelta:
-        return timedelta(weeks=self.every_weeks)
 
     @property
     def skipped_starts(self) -> list[datetime]:

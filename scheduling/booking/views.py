@@ -145,20 +145,34 @@ def _restored(body: Any) -> Any:
             if found is not None
             else {}
         )
+        ids = [a.get("id") for a in body["appointments"] if isinstance(a, dict)]
+        visits = _by_id([pk for pk in ids if pk])  # one query, not one a visit
         return {
             **body,
             "series": {**body["series"], **links_of},
-            "appointments": [_restored(a) for a in body["appointments"]],
+            "appointments": [_with_links(a, visits) for a in body["appointments"]],
         }
     if isinstance(body, dict) and "manage_url" in body and body.get("id"):
-        appointment = Appointment.objects.filter(pk=body["id"]).first()
-        if appointment is not None:
-            return {
-                **body,
-                "manage_url": links.manage_url(appointment),
-                "ics_url": links.ics_url(appointment),
-            }
+        return _with_links(body, _by_id([body["id"]]))
     return body
+
+
+def _by_id(ids: list[Any]) -> dict[str, Appointment]:
+    return {str(a.pk): a for a in Appointment.objects.filter(pk__in=ids)}
+
+
+def _with_links(body: Any, appointments: dict[str, Appointment]) -> Any:
+    """A stored appointment answer with its working links put back (they are not stored)."""
+    if not isinstance(body, dict) or "manage_url" not in body:
+        return body
+    appointment = appointments.get(str(body.get("id")))
+    if appointment is None:
+        return body
+    return {
+        **body,
+        "manage_url": links.manage_url(appointment),
+        "ics_url": links.ics_url(appointment),
+    }
 
 
 class AppointmentCreateView(APIView):

@@ -184,12 +184,6 @@ class RescheduleForm(forms.Form):
             raise forms.ValidationError("Pick a time from the list.")
         return moment
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if data.get("repeat") and not data.get("count"):
-            self.add_error("count", "Enter how many visits (2 to 26).")
-        return data
-
 
 # Provider portal: availability
 
