@@ -24,7 +24,7 @@ class CalendarSourceForm(forms.ModelForm):
 
     def clean_url(self) -> str:
         try:
-            return sync.check_source_url(self.cleaned_data["url"].strip())
+            return sync.check_source_url(self.cleaned_data["url"])
         except DomainError as exc:
             raise ValidationError(exc.detail) from exc
 

@@ -50,7 +50,11 @@ def _invalid(field: str, detail: str) -> DomainError:
 
 
 def check_source_url(url: str) -> str:
-    """Refuse a URL that is malformed or points at a private, loopback or metadata address."""
+    """The URL to fetch: trimmed, webcal:// read as the HTTPS it is (how iCloud and Outlook
+    publish); refused when malformed or pointing at a private, loopback or metadata address."""
+    url = url.strip()
+    if url.lower().startswith("webcal://"):
+        url = "https://" + url[len("webcal://") :]
     try:
         outbound.check_url(url, allow_private=settings.CALENDAR_ALLOW_PRIVATE_HOSTS)
     except outbound.OutboundRefused as exc:
@@ -73,9 +77,6 @@ def add_source(
         raise _invalid("kind", f"Choose one of: {', '.join(SourceKind.values)}.")
     if kind == SourceKind.CALDAV and not username:
         raise _invalid("username", "A CalDAV calendar needs a user name.")
-    url = url.strip()
-    if url.lower().startswith("webcal://"):  # how iCloud and Outlook publish: HTTPS underneath
-        url = "https://" + url[len("webcal://") :]
     source = CalendarSource.objects.create(
         provider=provider,
         kind=kind,

@@ -335,6 +335,22 @@ def test_the_password_and_url_are_encrypted_at_rest(server):
     assert "app-secret" not in password
 
 
+def test_the_admin_form_reads_a_webcal_address_as_https(fake_dns):
+    from scheduling.calendar.admin import CalendarSourceForm
+
+    fake_dns["p01-calendars.example"] = "93.184.216.34"
+    form = CalendarSourceForm(
+        data={
+            "provider": ProviderFactory().pk,
+            "kind": "ical_url",
+            "url": " webcal://p01-calendars.example/a.ics ",
+        }
+    )
+
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["url"] == "https://p01-calendars.example/a.ics"
+
+
 def test_a_webcal_address_is_fetched_over_https(fake_dns):
     fake_dns["p01-calendars.example"] = "93.184.216.34"
     source = sync.add_source(
