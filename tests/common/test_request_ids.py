@@ -33,7 +33,9 @@ def test_a_request_id_that_is_not_a_plain_token_is_replaced(client):
     assert len(response["X-Request-ID"]) == 32
 
 
-def test_outside_a_request_there_is_no_id():
+def test_once_a_request_is_answered_its_id_is_gone(client):
+    client.get("/healthz/", HTTP_X_REQUEST_ID="edge-00000002")
+
     assert current_request_id() == ""
 
 

@@ -156,7 +156,10 @@ def test_a_provider_declines_through_the_task_and_the_reason_is_required(service
         f"Task/{request_id}", {"status": "rejected", "statusReason": {"text": "Full caseload"}}
     )
     assert declined.status_code == 200, declined.body
-    assert Referral.objects.get().status in (ReferralStatus.DECLINED, ReferralStatus.OFFERED)
+    referral = Referral.objects.get()
+    [offer] = referral.offers.all()
+    assert (offer.status, offer.decline_reason) == ("declined", "Full caseload")
+    assert referral.events.filter(kind="declined").exists()
 
 
 def test_a_service_request_without_a_patient_is_refused(service):
