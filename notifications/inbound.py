@@ -1,6 +1,6 @@
 """Inbound texts: carrier keywords (STOP, START, HELP) first, then the reply handler named
 in settings.SMS_REPLY_HANDLER; one answer per MessageSid, however often it is replayed.
-A keyword opt-out is told to each of settings.SMS_OPT_OUT_OBSERVERS (in this transaction)."""
+A keyword opt-out is told to settings.SMS_OPT_OUT_OBSERVERS (notifications.optouts)."""
 
 from __future__ import annotations
 
@@ -42,8 +42,6 @@ def _answer(*, from_number: str, body: str) -> str:
     word = reply_word(body)
     if word in STOP_WORDS:
         opt_out(phone=from_number, source="keyword")
-        for observer in settings.SMS_OPT_OUT_OBSERVERS:
-            import_string(observer)(phone=from_number)
         return STOP_REPLY
     if word in START_WORDS:
         opt_in(phone=from_number)

@@ -3,6 +3,9 @@ texted again until it says START."""
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.utils.module_loading import import_string
+
 from common.phones import phone_hash, phone_key
 from notifications.models import (
     SmsOptOut,
@@ -39,10 +42,15 @@ def opted_out_among(phones: set[str]) -> set[str]:
 
 
 def opt_out(*, phone: str, source: str) -> SmsOptOut:
-    """Never text this number again until it sends START."""
-    opt, _ = SmsOptOut.objects.get_or_create(
+    """Never text this number again until it sends START. A number newly opted out, by its
+    own STOP or by the carrier (error 21610), is told to settings.SMS_OPT_OUT_OBSERVERS in
+    this transaction."""
+    opt, created = SmsOptOut.objects.get_or_create(
         phone_hash=opt_out_key(phone), defaults={"source": source[:40]}
     )
+    if created:
+        for observer in settings.SMS_OPT_OUT_OBSERVERS:
+            import_string(observer)(phone=phone)
     return opt
 
 

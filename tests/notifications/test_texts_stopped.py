@@ -82,3 +82,14 @@ def test_help_and_start_send_no_email(client, clock):
     inbound(client, "START", sid="SM2")
 
     assert not stopped_emails().exists()
+
+
+def test_a_carrier_opt_out_also_emails_a_booked_patient_once(clock):
+    from notifications.optouts import opt_out
+
+    book()
+
+    opt_out(phone="+12125550142", source="carrier 21610")
+    opt_out(phone="+12125550142", source="carrier 21610")
+
+    assert stopped_emails().count() == 1
