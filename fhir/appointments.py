@@ -23,12 +23,10 @@ from fhir.params import (
     reference_id,
     updated,
 )
-from referrals.access import audit_role
 from referrals.links import referral_token
 from referrals.models import Referral
 from referrals.selectors import visible_referrals
-from scheduling.audit.models import AuditAction, AuditChannel
-from scheduling.audit.requests import record
+from scheduling.audit.models import AuditAction
 from scheduling.audit.services import appointment_subject
 from scheduling.booking import services as booking
 from scheduling.booking.access import user_provider
@@ -43,9 +41,7 @@ from scheduling.models import Appointment, Service
 def visible_appointments(user: Any) -> QuerySet[Appointment]:
     """What the JSON API shows staff (everything), narrowed for a coordinator to the
     appointments booked from their organization's referrals."""
-    qs = Appointment.objects.select_related("service").prefetch_related(
-        Prefetch("referrals", queryset=Referral.objects.only("id", "appointment_id"))
-    )
+    qs = _with_referrals()
     if user.is_superuser:
         return qs
     coordinator = getattr(user, "coordinator", None)
@@ -54,6 +50,12 @@ def visible_appointments(user: Any) -> QuerySet[Appointment]:
     if user.is_staff:
         return qs
     return qs.none()
+
+
+def _with_referrals() -> QuerySet[Appointment]:
+    return Appointment.objects.select_related("service").prefetch_related(
+        Prefetch("referrals", queryset=Referral.objects.only("id", "appointment_id"))
+    )
 
 
 def _appointment(appt: Appointment) -> dict[str, Any]:
@@ -297,12 +299,7 @@ class AppointmentView(FhirView):
                     appointment=appt, start=start, actor=actor, actor_user=user
                 )
         changes = {k: (v, getattr(appt, k)) for k, v in before.items() if getattr(appt, k) != v}
-        record(
-            request,
-            channel=AuditChannel.API,
-            role=audit_role(user, coordinating=True)[0],
-            action=AuditAction.CHANGE,
-            subjects=[appointment_subject(appt)],
-            changes=changes,
-        )
-        return Response(_appointment(self.find(request, resource_id)))
+        audit(request, AuditAction.CHANGE, [appointment_subject(appt)], changes=changes)
+        # Not self.find(): cancelling unlinks a coordinator's referral, which would hide the
+        # appointment they have just changed and answer 404 for a change that was made.
+        return Response(_appointment(_with_referrals().get(pk=appt.pk)))

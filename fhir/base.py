@@ -152,7 +152,13 @@ def int_id(value: str, resource_type: str) -> int:
         raise NotFound(f"No {resource_type} {value!r}.") from None
 
 
-def audit(request: Request, action: str, subjects: Iterable[Any]) -> None:
+def audit(
+    request: Request,
+    action: str,
+    subjects: Iterable[Any],
+    *,
+    changes: dict[str, tuple[Any, Any]] | None = None,
+) -> None:
     role, organization_id = audit_role(request.user, coordinating=True)
     record(
         request,
@@ -161,4 +167,5 @@ def audit(request: Request, action: str, subjects: Iterable[Any]) -> None:
         action=action,
         subjects=subjects,
         organization_id=organization_id,
+        changes=changes,
     )

@@ -177,3 +177,36 @@ def test_a_referral_search_pages_and_filters_by_status(service):
     assert active["total"] == 2 and len(active["entry"]) == 1
     assert any(link["relation"] == "next" for link in active["link"])
     assert coordinator.get("Task", status="cancelled").body["total"] == 1
+
+
+def test_a_coordinators_change_through_fhir_is_logged_with_their_organization(service):
+    from scheduling.audit.models import AuditAction, AuditEvent
+
+    coordinator = coordinator_of("county-ed")
+    request_id = coordinator.post("ServiceRequest", REFERRAL).body["id"]
+    coordinator.patch(
+        f"Task/{request_id}",
+        {"status": "received", "owner": {"reference": f"Practitioner/{service.provider_id}"}},
+    )
+    slots = coordinator.get(
+        "Slot", schedule=f"Schedule/{service.pk}", start=["ge2026-03-04", "lt2026-03-05"]
+    ).body
+    booked = coordinator.post(
+        "Appointment",
+        {
+            "resourceType": "Appointment",
+            "status": "booked",
+            "basedOn": [{"reference": f"ServiceRequest/{request_id}"}],
+            "slot": [{"reference": f"Slot/{slots['entry'][0]['resource']['id']}"}],
+            "participant": [{"actor": {"reference": f"HealthcareService/{service.pk}"}}],
+        },
+    ).body
+
+    cancelled = coordinator.patch(f"Appointment/{booked['id']}", {"status": "cancelled"})
+
+    assert cancelled.status_code == 200, cancelled.body
+    change = AuditEvent.objects.get(
+        action=AuditAction.CHANGE, object_id=booked["id"], changes__has_key="status"
+    )
+    assert change.changes["status"] == ["confirmed", "cancelled"]
+    assert change.organization_id == Referral.objects.get().organization_id
