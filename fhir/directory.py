@@ -272,10 +272,9 @@ class SlotView(FhirView):
         status = params.get("status")
         entries: list[dict[str, Any]] = []
         if status in (None, "", "free"):
+            spans = availability.offered_spans_of(services, start=start, end=end, now=now)
             for service in services:
-                for a, b, seats in availability.offered_spans(
-                    service, start=start, end=end, now=now
-                ):
+                for a, b, seats in spans[service.pk]:
                     entries.append((a, service, b, seats))  # type: ignore[arg-type]
             entries.sort(key=lambda e: (e[0], e[1].pk))  # type: ignore[index]
         total = len(entries)

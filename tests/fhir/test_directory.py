@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from tests.factories import UserFactory
+from tests.factories import ServiceFactory, UserFactory
 from tests.fhir.conftest import SPECIALTY, valid
 
 pytestmark = pytest.mark.django_db
@@ -103,6 +105,22 @@ def test_slot_search_by_service_type_finds_the_same_slots(staff, service):
     by_schedule = staff.get("Slot", schedule=f"Schedule/{service.pk}", **WEEK).body
     by_type = staff.get("Slot", **{"service-type": "follow-up"}, **WEEK).body
     assert by_type["total"] == by_schedule["total"]
+
+
+def test_a_slot_search_over_many_schedules_costs_the_same_queries_as_over_one(staff, service):
+    from tests.factories import ProviderFactory
+
+    others = [ServiceFactory(provider=ProviderFactory(), slug="follow-up") for _ in range(5)]
+    staff.get("Slot", schedule=f"Schedule/{service.pk}", **WEEK)  # warm the session and caches
+    with CaptureQueriesContext(connection) as one:
+        staff.get("Slot", schedule=f"Schedule/{service.pk}", **WEEK)
+    schedules = ",".join(f"Schedule/{s.pk}" for s in [service, *others])
+    with CaptureQueriesContext(connection) as six:
+        bundle = staff.get("Slot", schedule=schedules, _count=200, **WEEK).body
+    assert {e["resource"]["schedule"]["reference"] for e in bundle["entry"]} == {
+        f"Schedule/{s.pk}" for s in [service, *others]
+    }
+    assert len(six) == len(one)
 
 
 def test_a_slot_search_pages_with_next_links(staff, service):
