@@ -93,3 +93,74 @@ def test_the_age_of_the_last_sweep_is_shown(scrape):
     tasks.sweep_due()
 
     assert 0 <= value(scrape(), "bridgeway_worker_sweep_age_seconds") < 5
+
+
+def test_a_sent_message_is_counted_by_channel_and_outcome(scrape):
+    before = value(scrape(), "bridgeway_message_outcomes_total", channel="email", outcome="sent")
+    message = recording.enqueue(
+        channel=Channel.EMAIL,
+        recipient="someone@example.net",
+        template="t",
+        subject="s",
+        body="b",
+        dedupe_key="metrics-sent",
+    )
+
+    tasks.send_notification(message.pk)
+
+    after = value(scrape(), "bridgeway_message_outcomes_total", channel="email", outcome="sent")
+    assert after == before + 1
+
+
+def test_failed_tasks_kept_by_django_q_are_shown(scrape):
+    from django_q.models import Task
+
+    assert value(scrape(), "bridgeway_task_failures") == 0
+    Task.objects.create(
+        id="f" * 32,
+        name="broken-task",
+        func="notifications.tasks.send_notifications",
+        started=timezone.now(),
+        stopped=timezone.now(),
+        success=False,
+    )
+
+    assert value(scrape(), "bridgeway_task_failures") == 1
+
+
+COUNT_ONE_BOOKING = """
+import django
+django.setup()
+from common.metrics import count_booking
+count_booking("booked")
+"""
+
+EXPOSE = """
+import django
+django.setup()
+from common import metrics
+metrics._scrape_collectors.clear()  # the outbox's gauges need a migrated database
+print(metrics.exposition().decode())
+"""
+
+
+def test_in_multiprocess_mode_the_scrape_sums_every_processs_counts(tmp_path):
+    """Two processes (two gunicorn workers) count a booking each; a third one's scrape
+    shows both, as prometheus-client's multiprocess mode reads every process's file."""
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DEBUG": "1",
+    }
+    for _ in range(2):
+        subprocess.run([sys.executable, "-c", COUNT_ONE_BOOKING], env=env, check=True)
+
+    shown = subprocess.run(
+        [sys.executable, "-c", EXPOSE], env=env, check=True, capture_output=True, text=True
+    ).stdout
+    assert value(shown, "bridgeway_booking_outcomes_total", outcome="booked") == 2
