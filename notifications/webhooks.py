@@ -201,7 +201,19 @@ def dispatch(delivery_ids: Sequence[int]) -> None:
         return
     from django_q.tasks import async_task
 
-    async_task("notifications.tasks.deliver_webhooks", ids, task_name="deliver_webhooks")
+    size = posts_per_task()
+    for first in range(0, len(ids), size):
+        chunk = ids[first : first + size]
+        async_task("notifications.tasks.deliver_webhooks", chunk, task_name="deliver_webhooks")
+
+
+def posts_per_task() -> int:
+    """How many deliveries one task may post one after another and still end inside the
+    cluster's timeout when every receiver takes WEBHOOK_TIMEOUT_SECONDS: a task killed
+    mid-batch would leave the rest waiting a whole lease, and one slow receiver would hold
+    every other endpoint's events behind it."""
+    task_timeout = settings.Q_CLUSTER.get("timeout") or 60
+    return max(1, int(task_timeout // max(settings.WEBHOOK_TIMEOUT_SECONDS, 1)) - 1)
 
 
 def _claim(pk: int, now: datetime) -> bool:

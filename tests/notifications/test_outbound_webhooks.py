@@ -21,6 +21,7 @@ from notifications.models import (
     WebhookEndpoint,
 )
 from scheduling.booking import services
+from tests.broker import drain_queue
 from tests.factories import StaffFactory, UserFactory
 from tests.notifications.conftest import NOW, THU_10, book, make_service
 from tests.notifications.webhook_receiver import Receiver, webhook_receiver
@@ -345,3 +346,16 @@ def test_attendance_is_published_as_attended_then_no_show(receiver, clock):
     payloads = [d.payload for d in WebhookDelivery.objects.order_by("pk")]
     assert [p["type"] for p in payloads] == ["appointment.attended", "appointment.no_show"]
     assert payloads[1]["data"]["appointment"]["previous_status"] == "attended"
+
+
+def test_queued_deliveries_are_split_so_each_task_ends_inside_the_cluster_timeout(settings, clock):
+    settings.NOTIFICATIONS_DISPATCH = "queue"
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "timeout": 60}
+    settings.WEBHOOK_TIMEOUT_SECONDS = 10  # six slow receivers would take the whole minute
+    drain_queue()  # what earlier tests (or runs, on Redis) left behind
+
+    webhooks.dispatch(list(range(1, 13)))
+    clock.shift(1)  # the ORM broker hands out tasks queued before now
+
+    chunks = [t["args"][0] for t in drain_queue() if t["func"].endswith("deliver_webhooks")]
+    assert chunks == [[1, 2, 3, 4, 5], [6, 7, 8, 9, 10], [11, 12]]

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django_q.brokers import get_broker
-from django_q.signing import SignedPackage
 from rest_framework.test import APIClient
 
 from scheduling.calendar.models import CalendarSource
+from tests.broker import drain_queue
 from tests.factories import ProviderFactory, StaffFactory, UserFactory
 from tests.scheduling.calendar_server import calendar_server
 
@@ -61,17 +60,6 @@ def test_a_private_address_is_refused_with_the_url_field(settings):
     assert response.status_code == 400
     assert response.json()["fields"].keys() == {"url"}
     assert CalendarSource.objects.count() == 0
-
-
-def drain_queue() -> list[dict[str, Any]]:
-    """Take every task off the configured broker (the ORM, or Redis on the PostgreSQL run)."""
-    broker = get_broker()
-    tasks: list[dict[str, Any]] = []
-    while batch := broker.dequeue():
-        for ack_id, payload in batch:
-            tasks.append(SignedPackage.loads(payload))
-            broker.acknowledge(ack_id)
-    return tasks
 
 
 def queued_syncs() -> list[int]:
