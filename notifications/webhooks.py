@@ -212,7 +212,7 @@ def posts_per_task() -> int:
     cluster's timeout when every receiver takes WEBHOOK_TIMEOUT_SECONDS: a task killed
     mid-batch would leave the rest waiting a whole lease, and one slow receiver would hold
     every other endpoint's events behind it."""
-    task_timeout = int(settings.Q_CLUSTER.get("timeout") or 60)
+    task_timeout = int(str(settings.Q_CLUSTER.get("timeout") or 60))
     return max(1, task_timeout // max(int(settings.WEBHOOK_TIMEOUT_SECONDS), 1) - 1)
 
 
