@@ -93,7 +93,12 @@ def reencrypt(token: str) -> str | None:
 
 
 def blind_index(value: str) -> str:
-    """HMAC-SHA256 of the value under FIELD_HASH_KEY (hex); empty for an empty value."""
+    """HMAC-SHA256 of the value under FIELD_HASH_KEY (hex); empty for an empty value.
+
+    Hashed are contact details (E.164 phones, email addresses), compared as people mean
+    them: trimmed and lower-cased, so Riley@Example.org finds riley@example.org.
+    """
+    value = (value or "").strip().lower()
     if not value:
         return ""
     key = settings.FIELD_HASH_KEY

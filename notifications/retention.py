@@ -56,8 +56,8 @@ def forget_recipient(*, phone: str, email: str, subject_refs: list[str]) -> int:
     who = Q(subject_ref__in=subject_refs)
     if phone:
         who |= Q(recipient_hash=blind_index(phone))
-    if email:  # addresses are hashed as written: the usual spellings of this one
-        who |= Q(recipient_hash__in={blind_index(email), blind_index(email.lower())})
+    if email:
+        who |= Q(recipient_hash=blind_index(email))
     rows = Notification.objects.filter(who)
     rows.filter(status__in=(S.PENDING, S.SENDING)).update(status=S.SUPPRESSED)
     count = rows.update(

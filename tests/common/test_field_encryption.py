@@ -12,7 +12,7 @@ from django.core.exceptions import FieldError
 from django.core.management import call_command
 from django.db import connection
 
-from common.crypto import UndecryptableValue
+from common.crypto import UndecryptableValue, blind_index
 from common.phones import phone_hash
 from scheduling.booking.patients import PatientDetails, find_or_create_patient
 from scheduling.models import Patient
@@ -67,6 +67,10 @@ def test_a_filter_on_an_encrypted_column_is_refused_rather_than_matching_nothing
 def test_a_patient_is_found_by_phone_through_its_keyed_hash():
     patient = PatientFactory(phone=PHONE)
     assert Patient.objects.get(phone_hash=phone_hash(PHONE)) == patient
+
+
+def test_an_email_hash_is_the_same_for_any_letter_case_or_surrounding_spaces():
+    assert blind_index(" Riley@Example.org") == blind_index("riley@example.org") != ""
 
 
 def test_the_phone_hash_depends_on_the_hash_key(settings):
@@ -160,3 +164,21 @@ def test_an_encrypted_column_compares_in_sql_with_the_empty_string_only():
     assert Patient.objects.filter(email="").count() == 1
     with pytest.raises(FieldError, match="encrypted"):
         Patient.objects.filter(email=EMAIL).count()
+
+
+def test_the_migration_rehashes_emails_that_were_hashed_as_written(settings):
+    import hmac
+    from importlib import import_module
+
+    from django.apps import apps
+
+    patient = PatientFactory(email="Riley@Example.org")
+    as_written = hmac.new(
+        settings.FIELD_HASH_KEY.encode(), b"Riley@Example.org", hashlib.sha256
+    ).hexdigest()
+    Patient.objects.filter(pk=patient.pk).update(email_hash=as_written)
+
+    migration = import_module("scheduling.migrations.0014_email_hashes_ignore_case")
+    migration.rehash_emails(apps, None)
+
+    assert Patient.objects.get(email_hash=blind_index("riley@example.org")) == patient

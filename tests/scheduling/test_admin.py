@@ -295,6 +295,13 @@ def test_patient_search_finds_a_whole_email_address(operator: Client, directory:
     assert [p.name for p in page.context["cl"].result_list] == ["Alex Rivera"]
 
 
+def test_patient_search_by_email_ignores_letter_case(operator: Client, directory: dict):
+    directory["patient"].email = "Alex.Rivera@Example.org"
+    directory["patient"].save()
+    page = operator.get("/admin/scheduling/patient/", {"q": " alex.rivera@example.ORG "})
+    assert [p.name for p in page.context["cl"].result_list] == ["Alex Rivera"]
+
+
 def test_the_patient_form_refuses_another_patients_phone(operator: Client, directory: dict):
     other = PatientFactory(phone="+12125550177")
     page = operator.get(f"/admin/scheduling/patient/{other.pk}/change/")
