@@ -87,12 +87,41 @@ def merged(intervals: Iterable[Interval]) -> list[Interval]:
     return out
 
 
+def joined(bodies: Iterable[bytes | str]) -> icalendar.Calendar:
+    """One calendar holding the events of many (a CalDAV calendar answers one resource per
+    event UID, each with its own VTIMEZONEs); raises CalendarUnreadable."""
+    out = icalendar.Calendar()
+    out.add("PRODID", "-//Bridgeway//busy//EN")
+    out.add("VERSION", "2.0")
+    zones: set[str] = set()
+    try:
+        for body in bodies:
+            for component in icalendar.Calendar.from_ical(body).subcomponents:
+                if component.name == "VTIMEZONE":
+                    tzid = str(component.get("TZID", ""))
+                    if tzid in zones:
+                        continue
+                    zones.add(tzid)
+                if component.name in ("VTIMEZONE", "VEVENT"):
+                    out.add_component(component)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise CalendarUnreadable("The calendar file does not parse as iCalendar.") from exc
+    return out
+
+
 def busy_intervals(
-    body: bytes, *, zone: ZoneInfo, start: datetime, end: datetime, email: str = ""
+    body: bytes | icalendar.Calendar,
+    *,
+    zone: ZoneInfo,
+    start: datetime,
+    end: datetime,
+    email: str = "",
 ) -> list[Interval]:
     """Merged busy intervals in UTC that overlap [start, end); raises CalendarUnreadable."""
     try:
-        calendar = icalendar.Calendar.from_ical(body)
+        calendar = (
+            body if isinstance(body, icalendar.Calendar) else icalendar.Calendar.from_ical(body)
+        )
         events = recurring_ical_events.of(calendar).between(
             start.astimezone(zone), end.astimezone(zone)
         )
