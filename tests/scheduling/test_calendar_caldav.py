@@ -24,8 +24,10 @@ from scheduling.calendar import sync
 from scheduling.calendar.models import BusyInterval, CalendarSource, SourceStatus
 from scheduling.models import Appointment, Provider
 from tests.factories import ProviderFactory, ServiceFactory
+from tests.notifications.test_message_privacy import clinical_words
 from tests.scheduling import booking_helpers
 from tests.scheduling.caldav_server import PASSWORD, USER, CalDAVServer, radicale_server
+from tests.scheduling.calendar_server import calendar_server
 
 pytestmark = pytest.mark.django_db
 
@@ -286,6 +288,7 @@ def test_a_wrong_app_password_disables_the_source_and_emails_the_provider_once(r
     assert email.subject == "A calendar you connected stopped syncing"
     assert "/portal/calendar/" in email.body
     assert "revoked-password" not in email.body and str(calendar.url) not in email.body
+    assert clinical_words(email.subject + email.body) == []
 
 
 def test_a_calendar_that_is_gone_is_disabled_and_keeps_its_busy_times(radicale, calendar):
@@ -312,6 +315,20 @@ def test_an_unreachable_server_keeps_the_set_and_is_retried_later(radicale, cale
     assert source.status == SourceStatus.STALE
     assert "could not be reached" in source.last_error
     assert source.next_attempt_at > later
+    assert busy_of(source) == [(utc(2027, 3, 4, 5), utc(2027, 3, 5, 5))]
+
+
+def test_a_server_that_does_not_speak_caldav_marks_the_source_stale(radicale, calendar):
+    radicale.put(calendar, EVENTS[3])
+    source = sync.sync_source(source_id=add(calendar).pk, now=NOW)
+    with calendar_server(b"not a calendar") as plain:  # answers PROPFIND with 501
+        CalendarSource.objects.filter(pk=source.pk).update(url=plain.url)
+        source = sync.sync_source(source_id=source.pk, now=NOW + timedelta(minutes=10))
+    assert (source.status, source.last_error) == (
+        SourceStatus.STALE,
+        "The calendar server answered 501.",
+    )
+    assert source.failure_count == 1
     assert busy_of(source) == [(utc(2027, 3, 4, 5), utc(2027, 3, 5, 5))]
 
 
