@@ -34,6 +34,8 @@ from scheduling.models import (
 )
 
 _DAY = timedelta(days=1)
+# next_available's first pass; see its docstring.
+FIRST_WINDOW = timedelta(days=3)
 _US = timedelta(microseconds=1)
 
 
@@ -50,6 +52,10 @@ class ProviderTimes:
     time_off: list[tuple[datetime, datetime]] = field(default_factory=list)
     # (service_id, start, blocked_start, blocked_end) of requested and confirmed appointments
     appointments: list[tuple[int, datetime, datetime, datetime]] = field(default_factory=list)
+
+    def has_hours(self) -> bool:
+        """Whether any weekly hours or loaded date override could open a slot."""
+        return any(self.weekly.values()) or any(self.overrides.values())
 
     def schedule_for(self, service: Service) -> slots.Schedule:
         """The engine's view for `service`: a group's own sessions are seats, not busy time."""
@@ -175,9 +181,11 @@ def load_times(
     start: datetime,
     end: datetime,
     exclude_appointment_id: UUID | str | None = None,
+    overrides_end: datetime | None = None,
 ) -> dict[int, ProviderTimes]:
     """Hours, overrides, time off (with calendars' busy times) and active appointments
-    touching [start, end): 4 queries."""
+    touching [start, end): 4 queries. Overrides up to `overrides_end` when later than end
+    (a few rows; they tell whether a provider opens at all further on)."""
     ids = list(zones)
     found = {pid: ProviderTimes(zone=get_zone(name)) for pid, name in zones.items()}
     if not ids:
@@ -198,7 +206,7 @@ def load_times(
         "{date} >= %s AND {date} <= %s",
         [
             ops.adapt_datefield_value((start - _DAY).date()),
-            ops.adapt_datefield_value((end + _DAY).date()),
+            ops.adapt_datefield_value((max(end, overrides_end or end) + _DAY).date()),
         ],
         ids=ids,
     )
@@ -374,21 +382,51 @@ def is_offered(
 def next_available(
     services: Iterable[Service], *, now: datetime | None = None
 ) -> dict[int, datetime | None]:
-    """Service id -> start of its first offered slot (UTC) or None; 4 or 5 queries in all."""
+    """Service id -> start of its first offered slot (UTC) or None; 4 or 5 queries, and 4
+    more when some service with hours has no free time in the first days.
+
+    Nearly every provider has a free time within days: the first pass loads only
+    FIRST_WINDOW (a provider with 500 calendar busy times would otherwise load them all
+    for the whole horizon); the services still without a slot then read the rest.
+    """
     now = _as_aware("now", now or timezone.now())
     active = [s for s in services if s.is_active]
     result: dict[int, datetime | None] = {s.pk: None for s in services}
     if not active:
         return result
-    # Bounded so a mistyped horizon of 10**6 days cannot ask the database for centuries.
-    longest = max(
-        min(timedelta(hours=s.min_notice_hours) + timedelta(days=s.horizon_days), _DAY * 800)
-        for s in active
-    )
+
+    def reaches(service: Service) -> datetime:
+        # Bounded so a mistyped horizon of 10**6 days cannot ask the database for centuries.
+        span = timedelta(hours=service.min_notice_hours) + timedelta(days=service.horizon_days)
+        return now + min(span, _DAY * 800)
+
     reach = max(_reach(s) for s in active)
-    times = load_times(_zones_of(active), start=now - reach, end=now + longest + reach)
+    first_end = now + FIRST_WINDOW
+    zones = _zones_of(active)
+    furthest = max(map(reaches, active))
+    times = load_times(
+        zones, start=now - reach, end=min(first_end, furthest) + reach, overrides_end=furthest
+    )
+    later: list[Service] = []
     for service in active:
         provider_times = times[service.provider_id]
-        slot = slots.first_slot(provider_times.schedule_for(service), rules_for(service), now=now)
+        slot = slots.first_slot(
+            provider_times.schedule_for(service), rules_for(service), now=now, end=first_end
+        )
+        if slot:
+            result[service.pk] = slot[0]
+        elif reaches(service) > first_end and provider_times.has_hours():
+            later.append(service)
+    if not later:
+        return result
+    reach = max(_reach(s) for s in later)
+    times = load_times(
+        {s.provider_id: zones[s.provider_id] for s in later},
+        start=first_end - reach,
+        end=max(map(reaches, later)) + reach,
+    )
+    for service in later:
+        schedule = times[service.provider_id].schedule_for(service)
+        slot = slots.first_slot(schedule, rules_for(service), now=now, start=first_end)
         result[service.pk] = slot[0] if slot else None
     return result

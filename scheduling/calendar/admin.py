@@ -20,7 +20,15 @@ class CalendarSourceForm(forms.ModelForm):
     class Meta:
         model = CalendarSource
         fields = ["provider", "kind", "name", "url", "username", "password"]
-        widgets = {"password": forms.PasswordInput(render_value=True)}
+        # Never sent back to the browser; left blank on a change, the stored one stays.
+        widgets = {"password": forms.PasswordInput(render_value=False)}
+        help_texts = {"password": "CalDAV app password (leave blank to keep the stored one)"}
+
+    def clean_password(self) -> str:
+        password: str = self.cleaned_data.get("password", "")
+        if not password and self.instance.pk:
+            return self.instance.password
+        return password
 
     def clean_url(self) -> str:
         try:
@@ -51,6 +59,7 @@ class CalendarSourceAdmin(admin.ModelAdmin):
         "last_attempt_at",
         "last_error",
         "busy_count",
+        "busy_until",
         "failure_count",
         "next_attempt_at",
     ]

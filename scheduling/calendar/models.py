@@ -43,9 +43,14 @@ class CalendarSource(models.Model):
     last_synced_at = models.DateTimeField(null=True, blank=True)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=300, blank=True)
-    etag = models.CharField(max_length=300, blank=True)
+    etag = models.CharField(
+        max_length=300, blank=True, help_text="ETag (iCal URL) or sync-token/ctag (CalDAV)"
+    )
     last_modified = models.CharField(max_length=100, blank=True)
     busy_count = models.PositiveIntegerField(default=0)
+    # How far the stored busy set was expanded; "unchanged" answers keep it only while it
+    # still reaches past the booking horizon (sync.sync_source).
+    busy_until = models.DateTimeField(null=True, blank=True)
     failure_count = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -73,8 +78,11 @@ class BusyInterval(models.Model):
     class Meta:
         ordering = ["provider", "start"]
         indexes = [
-            # availability.selectors.load_times: provider IN (...) AND end > since AND start < until
-            models.Index(fields=["provider", "end"], name="busy_provider_end_idx"),
+            # availability.selectors.load_times: provider IN (...) AND end > since AND start <
+            # until. By start: a busy set begins at its last sync, so the range scan stops at
+            # `until` (next_available's first days read a few rows, not the whole horizon);
+            # with end too it covers the query, which never reads the table.
+            models.Index(fields=["provider", "start", "end"], name="busy_provider_start_idx"),
         ]
         constraints = [
             models.CheckConstraint(

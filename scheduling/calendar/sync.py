@@ -1,15 +1,19 @@
 """External calendars: adding a source and syncing its busy times (issue 16).
 
-A sync fetches the calendar (a conditional GET for an iCal URL), expands it over the
-provider's longest booking horizon (scheduling.calendar.busy) and replaces the source's
-busy set in one transaction. A failure keeps the last busy set: the source turns stale
-with the reason and is retried with backoff; a calendar that is gone or refuses us
-(404, 410, 401, 403) is disabled. Errors never carry the URL or the password.
+A sync reads the calendar (scheduling.calendar.fetch: a conditional GET for an iCal URL,
+the change token then a time-range REPORT for CalDAV), expands it over the provider's
+longest booking horizon plus a margin (scheduling.calendar.busy) and replaces the source's
+busy set in one transaction. "Unchanged" (a 304, the same CalDAV token) keeps the stored
+set only while it still reaches past the horizon; once the horizon has moved beyond
+`busy_until` the whole calendar is read again, so a calendar that never changes still
+blocks the newest bookable days. A failure keeps the last busy set: the source turns
+stale with the reason and is retried with backoff; a calendar that is gone or refuses us
+(404, 410, 401, 403) is disabled and its provider told once by email. Errors and logs
+never carry the URL or the password.
 """
 
 from __future__ import annotations
 
-import http.client
 import logging
 from datetime import datetime, timedelta
 
@@ -20,29 +24,24 @@ from django.utils import timezone
 from common.errors import DomainError
 from common.timezones import get_zone
 from notifications import outbound
-from scheduling.calendar import busy
+from notifications.models import Channel
+from notifications.recording import enqueue
+from scheduling.calendar import busy, fetch
+from scheduling.calendar.fetch import SyncFailed
 from scheduling.calendar.models import BusyInterval, CalendarSource, SourceKind, SourceStatus
 from scheduling.models import Provider, Service
 
 logger = logging.getLogger(__name__)
 
-DISABLING_STATUSES = frozenset({401, 403, 404, 410})
 SYNC_INTERVAL = timedelta(minutes=10)  # the schedule's period (migration 0013)
-# One fetch may not stall a worker: a 20 MB calendar or a 60 s answer is refused.
-FETCH_TIMEOUT_SECONDS = 30
-MAX_BYTES = 20 * 1024 * 1024
+# How far past the horizon a sync expands: "unchanged" answers keep the set for this long,
+# then one full read extends it (about one full read a week per calendar that never changes).
+EXPANSION_MARGIN = timedelta(days=7)
 _LONGEST_HORIZON = timedelta(days=400)
 _DEFAULT_HORIZON = timedelta(days=60)
 _MAX_BACKOFF = timedelta(hours=6)
 
-
-class SyncFailed(Exception):
-    """One sync could not read the calendar; `disable` when retrying cannot help."""
-
-    def __init__(self, reason: str, *, disable: bool = False) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.disable = disable
+__all__ = ["SyncFailed", "add_source", "sync_source", "sync_due_sources"]
 
 
 def _invalid(field: str, detail: str) -> DomainError:
@@ -72,7 +71,7 @@ def add_source(
     username: str = "",
     password: str = "",
 ) -> CalendarSource:
-    """Store a checked calendar source; its first sync is queued after commit."""
+    """Store a checked calendar source; its first sync is queued after commit, once."""
     if kind not in SourceKind.values:
         raise _invalid("kind", f"Choose one of: {', '.join(SourceKind.values)}.")
     if kind == SourceKind.CALDAV and not username:
@@ -84,6 +83,9 @@ def add_source(
         name=name,
         username=username,
         password=password,
+        # The queued sync below is the first one: the sweep leaves the source alone until
+        # then (and catches it if that task was lost).
+        next_attempt_at=timezone.now() + SYNC_INTERVAL,
     )
     transaction.on_commit(lambda: enqueue_sync(source.pk))
     return source
@@ -109,66 +111,69 @@ def horizon_for(provider: Provider) -> timedelta:
     return min(longest, _LONGEST_HORIZON)
 
 
-def _fetch_ical(source: CalendarSource) -> outbound.Response:
-    headers = {"Accept": "text/calendar", "User-Agent": "Bridgeway calendar sync"}
-    if source.etag:
-        headers["If-None-Match"] = source.etag
-    if source.last_modified:
-        headers["If-Modified-Since"] = source.last_modified
-    try:
-        response = outbound.get(
-            source.url,
-            headers=headers,
-            timeout=FETCH_TIMEOUT_SECONDS,
-            max_bytes=MAX_BYTES,
-            allow_private=settings.CALENDAR_ALLOW_PRIVATE_HOSTS,
-        )
-    except outbound.OutboundRefused as exc:
-        raise SyncFailed(exc.message) from exc
-    except outbound.ResponseTooLarge as exc:
-        raise SyncFailed("The calendar is larger than the size allowed.") from exc
-    except TimeoutError as exc:
-        raise SyncFailed("The calendar server did not answer in time.") from exc
-    except (OSError, http.client.HTTPException) as exc:
-        raise SyncFailed(
-            f"The calendar server could not be reached ({type(exc).__name__})."
-        ) from exc
-    if response.status in DISABLING_STATUSES:
-        raise SyncFailed(
-            f"The calendar server answered {response.status}: the address is gone or refused.",
-            disable=True,
-        )
-    if response.status not in (200, 304):
-        raise SyncFailed(f"The calendar server answered {response.status}.")
-    return response
-
-
 def _record_failure(source: CalendarSource, failure: SyncFailed, now: datetime) -> None:
-    source.failure_count += 1
-    source.last_attempt_at = now
-    source.last_error = failure.reason[:300]
+    reason = failure.reason[:300]
     if failure.disable:
-        source.status = SourceStatus.DISABLED
+        # Conditional, so two syncs racing to disable it tell the provider once.
+        disabled = (
+            CalendarSource.objects.filter(pk=source.pk)
+            .exclude(status=SourceStatus.DISABLED)
+            .update(
+                status=SourceStatus.DISABLED,
+                failure_count=source.failure_count + 1,
+                last_attempt_at=now,
+                last_error=reason,
+            )
+        )
+        if disabled:
+            _tell_provider_disabled(source, reason, now)
+        source.refresh_from_db()
     else:
+        source.failure_count += 1
         source.status = SourceStatus.STALE
-        base = SYNC_INTERVAL
-        source.next_attempt_at = now + min(base * 2 ** (source.failure_count - 1), _MAX_BACKOFF)
-    source.save(
-        update_fields=[
-            "failure_count",
-            "last_attempt_at",
-            "last_error",
-            "status",
-            "next_attempt_at",
-        ]
-    )
-    logger.warning(
-        "calendar source %s sync failed (%s): %s", source.pk, source.status, source.last_error
+        source.last_attempt_at = now
+        source.last_error = reason
+        backoff = SYNC_INTERVAL * 2 ** min(source.failure_count - 1, 10)
+        source.next_attempt_at = now + min(backoff, _MAX_BACKOFF)
+        source.save(
+            update_fields=[
+                "failure_count",
+                "last_attempt_at",
+                "last_error",
+                "status",
+                "next_attempt_at",
+            ]
+        )
+    logger.warning("calendar source %s sync failed (%s): %s", source.pk, source.status, reason)
+
+
+def _tell_provider_disabled(source: CalendarSource, reason: str, now: datetime) -> None:
+    """One discreet email: which calendar (its label and host), why, where to fix it."""
+    provider = source.provider
+    recipient = provider.email or (provider.user.email if provider.user else "")
+    if not recipient:
+        return
+    host = outbound.parse_url(source.url, allow_private=True).host
+    label = f"your calendar {source.name!r} ({host})" if source.name else f"the calendar at {host}"
+    enqueue(
+        channel=Channel.EMAIL,
+        recipient=recipient,
+        template="calendar_source_disabled",
+        subject="A calendar you connected stopped syncing",
+        body=(
+            f"Hello {provider.name},\n\n"
+            f"Bridgeway stopped reading {label}: {reason}\n"
+            "Its last busy times still block your schedule, but changes you make there no "
+            "longer reach Bridgeway. Remove it and add it again with a working address or "
+            "app password:\n"
+            f"{settings.PUBLIC_BASE_URL}/portal/calendar/\n"
+        ),
+        dedupe_key=f"calendar-disabled:{source.pk}:{now.isoformat()}",
     )
 
 
 def _replace_busy(
-    source: CalendarSource, intervals: list[busy.Interval], response: outbound.Response
+    source: CalendarSource, intervals: list[busy.Interval], fetched: fetch.Fetched, until: datetime
 ) -> None:
     BusyInterval.objects.filter(source=source).delete()
     BusyInterval.objects.bulk_create(
@@ -179,33 +184,35 @@ def _replace_busy(
         batch_size=1000,
     )
     source.busy_count = len(intervals)
-    source.etag = response.headers.get("etag", "")[:300]
-    source.last_modified = response.headers.get("last-modified", "")[:100]
+    source.busy_until = until
+    source.etag = fetched.version
+    source.last_modified = fetched.last_modified
 
 
 def sync_source(*, source_id: int, now: datetime | None = None) -> CalendarSource:
-    """Fetch, expand and store one source's busy times; a failure marks it stale or disabled."""
+    """Read, expand and store one source's busy times; a failure marks it stale or disabled."""
     now = now or timezone.now()
-    source = CalendarSource.objects.select_related("provider").get(pk=source_id)
+    source = CalendarSource.objects.select_related("provider__user").get(pk=source_id)
     if source.status == SourceStatus.DISABLED:
         return source
     provider = source.provider
+    horizon_end = now + horizon_for(provider)
+    until = horizon_end + EXPANSION_MARGIN
+    conditional = source.busy_until is not None and source.busy_until >= horizon_end
     try:
-        if source.kind != SourceKind.ICAL_URL:
-            raise SyncFailed("CalDAV calendars are not synced yet.")
-        response = _fetch_ical(source)
+        fetched = fetch.fetch(source, start=now, end=until, conditional=conditional)
         intervals = None
-        if response.status == 200:
-            try:
-                intervals = busy.busy_intervals(
-                    response.body,
-                    zone=get_zone(provider.timezone),
-                    start=now,
-                    end=now + horizon_for(provider),
-                    email=provider.email,
-                )
-            except busy.CalendarUnreadable as exc:
-                raise SyncFailed(str(exc)) from exc
+        if fetched.calendar is not None:
+            intervals = busy.busy_intervals(
+                fetched.calendar,
+                zone=get_zone(provider.timezone),
+                start=now,
+                end=until,
+                email=provider.email,
+            )
+    except busy.CalendarUnreadable as exc:
+        _record_failure(source, SyncFailed(str(exc)), now)
+        return source
     except SyncFailed as failure:
         _record_failure(source, failure, now)
         return source
@@ -213,8 +220,8 @@ def sync_source(*, source_id: int, now: datetime | None = None) -> CalendarSourc
         source = CalendarSource.objects.select_for_update().get(pk=source_id)
         if source.status == SourceStatus.DISABLED:
             return source
-        if intervals is not None:  # 304: the stored set stands
-            _replace_busy(source, intervals, response)
+        if intervals is not None:  # "unchanged": the stored set stands
+            _replace_busy(source, intervals, fetched, until)
         source.status = SourceStatus.OK
         source.last_error = ""
         source.failure_count = 0

@@ -314,3 +314,33 @@ class TimeOffForm(forms.Form):
             end=self.cleaned_data["end"],
             note=self.cleaned_data["note"],
         )
+
+
+class CalendarSourceForm(forms.Form):
+    """A calendar whose busy times block the provider's slots (checked by sync.add_source)."""
+
+    kind = forms.ChoiceField(
+        label="Kind of calendar",
+        choices=[
+            ("ical_url", "A secret iCal address (Google, Outlook, iCloud public link)"),
+            ("caldav", "CalDAV with an app password (iCloud, Fastmail, Nextcloud)"),
+        ],
+        initial="ical_url",
+        widget=forms.RadioSelect,
+    )
+    url = forms.CharField(
+        label="Calendar address",
+        max_length=2000,
+        help_text="Starts with https:// or webcal://. Bridgeway reads only busy times.",
+    )
+    name = forms.CharField(label="Label (only you see it)", required=False, max_length=120)
+    username = forms.CharField(label="CalDAV user name", required=False, max_length=200)
+    password = forms.CharField(
+        label="CalDAV app password",
+        required=False,
+        max_length=500,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text="Make an app password for Bridgeway in your calendar account; "
+        "it is stored encrypted and never shown again.",
+    )

@@ -1,4 +1,5 @@
-"""The provider portal: the week, visit status, availability and the calendar feed.
+"""The provider portal: the week, visit status and availability (the calendar page is
+portal_calendars.py).
 
 Every view needs a login linked to a provider (Provider.user); every change is a POST that
 calls one service or saves one validated form.
@@ -32,7 +33,6 @@ from scheduling.booking import services
 from scheduling.booking.access import user_provider
 from scheduling.booking.recurrence import describe, rule_starts
 from scheduling.booking.series import cancel_series_from
-from scheduling.calendar import feeds
 from scheduling.models import (
     ACTIVE_STATUSES,
     Appointment,
@@ -366,30 +366,3 @@ def delete_availability(
     model, message = _DELETABLE[kind]
     get_object_or_404(model, provider=provider, pk=pk).delete()
     return _saved(request, message)
-
-
-# Calendar feed
-
-
-@require_GET
-@provider_required
-def calendar(request: HttpRequest, provider: Provider) -> HttpResponse:
-    error = ""
-    try:
-        url = feeds.feed_url(feeds.feed_token(provider=provider))
-    except DomainError as exc:
-        url, error = "", exc.detail
-    context = {"provider": provider, "feed_url": url, "feed_error": error, "nav": "calendar"}
-    return render(request, "scheduling/portal/calendar.html", context)
-
-
-@require_POST
-@provider_required
-def rotate_calendar(request: HttpRequest, provider: Provider) -> HttpResponse:
-    feeds.rotate_feed_token(provider=provider)
-    messages.success(
-        request,
-        "New calendar address made. The old one has stopped working: "
-        "subscribe again with the new one.",
-    )
-    return HttpResponseRedirect(reverse("portal-calendar"))

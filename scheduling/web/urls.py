@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import path, re_path
 
 from scheduling.calendar.views import provider_feed
-from scheduling.web import booking, find, manage, portal, series
+from scheduling.web import booking, find, manage, portal, portal_calendars, series
 
 urlpatterns: list = [
     # Everything under calendar/ is the feed view's: a bad path gets the same empty 404.
@@ -52,6 +52,16 @@ urlpatterns: list = [
         portal.delete_availability,
         name="portal-availability-delete",
     ),
-    path("portal/calendar/", portal.calendar, name="portal-calendar"),
-    path("portal/calendar/rotate/", portal.rotate_calendar, name="portal-calendar-rotate"),
+    path("portal/calendar/", portal_calendars.calendar, name="portal-calendar"),
+    path(
+        "portal/calendar/rotate/", portal_calendars.rotate_calendar, name="portal-calendar-rotate"
+    ),
+    path(
+        "portal/calendar/sources/", portal_calendars.add_source, name="portal-calendar-source-add"
+    ),
+    path(
+        "portal/calendar/sources/<int:pk>/remove/",
+        portal_calendars.remove_source,
+        name="portal-calendar-source-remove",
+    ),
 ]

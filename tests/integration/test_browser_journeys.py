@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
@@ -19,9 +19,12 @@ from playwright.sync_api import Browser, Locator, Page, expect
 from common.crypto import blind_index
 from notifications.models import Notification
 from referrals.models import ReferralStatus
+from scheduling.calendar import sync
+from scheduling.calendar.models import CalendarSource
 from scheduling.models import Appointment, AppointmentStatus
 from tests.factories import LanguageFactory, ProviderFactory, ServiceFactory, UserFactory
 from tests.integration.browser_support import Journey, launch_browser, new_context
+from tests.scheduling.calendar_server import calendar_server
 from tests.scheduling.referral_helpers import offer_referral
 
 pytestmark = [
@@ -281,9 +284,65 @@ def test_provider_adds_time_off_and_the_slot_disappears_for_patients(
     expect(patient.locator(f'.slots a[aria-label="{when}"]')).to_have_count(0)
     journey.check(patient, "patient picker without the day off")
 
-    page.get_by_role("link", name="Calendar feed").click()
+    page.get_by_role("link", name="Calendars").click()
     expect(page.locator("#feed-url")).to_contain_text("/calendar/")
     journey.check(page, "calendar feed")
+    desk.close()
+    patient_context.close()
+
+
+def test_provider_adds_their_own_calendar_and_its_busy_time_disappears_for_patients(
+    live_server, browser: Browser, service, settings
+):
+    settings.CALENDAR_ALLOW_PRIVATE_HOSTS = True  # the calendar is served on this machine
+    journey = Journey("provider-own-calendar")
+    provider = service.provider
+    provider.user = UserFactory(username="dana", password=PASSWORD)
+    provider.save()
+    patient_context = new_context(browser)
+    patient = patient_context.new_page()
+    picker = f"{live_server.url}/providers/{provider.slug}/?state=NY"
+    patient.goto(picker)
+    href, when = first_slot(patient)
+    start = datetime.fromisoformat(unquote(href.split("start=")[1])).astimezone(UTC)
+    ics = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//T//EN\r\nBEGIN:VEVENT\r\n"
+        f"UID:dentist@test\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:{start:%Y%m%dT%H%M%SZ}\r\n"
+        f"DTEND:{start + timedelta(minutes=30):%Y%m%dT%H%M%SZ}\r\nSUMMARY:Dentist\r\n"
+        "END:VEVENT\r\nEND:VCALENDAR\r\n"
+    ).encode()
+
+    desk = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = desk.new_page()
+    page.goto(live_server.url + "/portal/")
+    page.get_by_label("Username").fill("dana")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name="Calendars").click()
+    expect(page.get_by_text("No calendars added yet.")).to_be_visible()
+    journey.check(page, "no calendars yet")
+    with calendar_server(ics) as server:
+        page.get_by_label("Calendar address").fill(server.url)
+        page.get_by_label("Label (only you see it)").fill("Personal")
+        page.get_by_role("button", name="Add calendar").click()
+        expect(page.get_by_text("Calendar added.")).to_be_visible()
+        expect(page.get_by_text("Waiting for its first reading.")).to_be_visible()
+        journey.check(page, "calendar added")
+        source = CalendarSource.objects.get(provider=provider)
+        sync.sync_source(source_id=source.pk)  # what the worker's queued task does
+    page.reload()
+    row = page.locator(f"#source-{source.pk}")
+    expect(row).to_contain_text("Up to date.")
+    expect(row.locator(".busy-count")).to_have_text("1")
+    journey.check(page, "calendar read")
+
+    patient.goto(picker)
+    expect(patient.locator(f'.slots a[aria-label="{when}"]')).to_have_count(0)
+
+    page.get_by_role("button", name="Remove Personal").click()
+    expect(page.get_by_text("Calendar removed.")).to_be_visible()
+    patient.goto(picker)
+    expect(patient.locator(f'.slots a[aria-label="{when}"]')).to_have_count(1)
     desk.close()
     patient_context.close()
 

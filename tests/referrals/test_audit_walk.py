@@ -617,6 +617,8 @@ NO_PATIENT_DATA = {
     "portal-availability-delete",
     "portal-calendar",
     "portal-calendar-rotate",
+    "portal-calendar-source-add",  # the provider's own calendars, no patient's data
+    "portal-calendar-source-remove",
     "twilio-inbound-sms",
     "twilio-status",
     "dev-sms",

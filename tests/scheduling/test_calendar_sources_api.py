@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
+from scheduling.calendar import sync
 from scheduling.calendar.models import CalendarSource
 from tests.broker import drain_queue
 from tests.factories import ProviderFactory, StaffFactory, UserFactory
@@ -82,6 +83,17 @@ def test_the_provider_adds_a_calendar_and_its_first_sync_is_queued(
     assert body["host"] == "127.0.0.1"
     assert "url" not in body and "password" not in body
     source = CalendarSource.objects.get(provider=provider)
+    assert queued_syncs() == [source.pk]
+
+
+def test_a_new_calendar_is_queued_once_not_again_by_the_sweep(
+    server, django_capture_on_commit_callbacks
+):
+    provider = ProviderFactory(user=UserFactory())
+    drain_queue()
+    with django_capture_on_commit_callbacks(execute=True):
+        source = sync.add_source(provider=provider, kind="ical_url", url=server.url)
+    assert sync.sync_due_sources() == 0  # the sweep a minute later leaves it to its task
     assert queued_syncs() == [source.pk]
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import socket
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from common.errors import DomainError
 from notifications import outbound
-from scheduling.calendar import sync
+from scheduling.calendar import fetch, sync
 from scheduling.calendar.models import BusyInterval, CalendarSource, SourceStatus
 from tests.factories import ProviderFactory, ServiceFactory
 from tests.scheduling.calendar_server import CalendarServer, calendar_server
@@ -142,6 +142,31 @@ def test_an_unchanged_calendar_answers_304_and_keeps_the_set(server):
     assert source.status == SourceStatus.OK
 
 
+DAILY = b"""BEGIN:VCALENDAR\r
+VERSION:2.0\r
+PRODID:-//Tests//EN\r
+BEGIN:VEVENT\r
+UID:daily@test\r
+DTSTART;TZID=America/New_York:20270301T170000\r
+DTEND;TZID=America/New_York:20270301T180000\r
+RRULE:FREQ=DAILY\r
+END:VEVENT\r
+END:VCALENDAR\r
+"""
+
+
+def test_a_304_keeps_the_set_only_while_it_reaches_past_the_moving_horizon(server):
+    server.body = DAILY
+    source = sync.sync_source(source_id=add(server).pk, now=NOW)
+    sync.sync_source(source_id=source.pk, now=NOW + timedelta(days=6))
+    assert server.requests[-1]["If-None-Match"] == server.etag  # still covered: 304
+    later = NOW + timedelta(days=30)
+    source = sync.sync_source(source_id=source.pk, now=later)
+    assert "If-None-Match" not in server.requests[-1]  # read whole, expanded again
+    assert busy_of(source)[-1][0] >= later + timedelta(days=60)
+    assert source.busy_until >= later + timedelta(days=60)
+
+
 def test_a_changed_calendar_replaces_the_whole_set(server):
     source = sync.sync_source(source_id=add(server).pk, now=NOW)
     server.body = ICS.replace(b"COUNT=6", b"COUNT=1")
@@ -172,7 +197,7 @@ def test_a_file_that_does_not_parse_keeps_the_last_set_and_marks_it_stale(server
 
 
 def test_a_calendar_larger_than_allowed_is_stale_not_stored(server, monkeypatch):
-    monkeypatch.setattr(sync, "MAX_BYTES", 1000)
+    monkeypatch.setattr(fetch, "MAX_BYTES", 1000)
     source = sync.sync_source(source_id=add(server).pk, now=NOW)
     assert source.status == SourceStatus.STALE
     assert "larger" in source.last_error
@@ -180,7 +205,7 @@ def test_a_calendar_larger_than_allowed_is_stale_not_stored(server, monkeypatch)
 
 
 def test_a_server_trickling_its_answer_is_cut_off_at_the_time_bound(server, monkeypatch):
-    monkeypatch.setattr(sync, "FETCH_TIMEOUT_SECONDS", 1)
+    monkeypatch.setattr(fetch, "FETCH_TIMEOUT_SECONDS", 1)
     server.trickle_seconds = 30
     started = time.monotonic()
     source = sync.sync_source(source_id=add(server).pk, now=NOW)
