@@ -178,7 +178,7 @@ def test_the_migration_rehashes_emails_that_were_hashed_as_written(settings):
     ).hexdigest()
     Patient.objects.filter(pk=patient.pk).update(email_hash=as_written)
 
-    migration = import_module("scheduling.migrations.0014_email_hashes_ignore_case")
+    migration = import_module("scheduling.migrations.0016_email_hashes_ignore_case")
     migration.rehash_emails(apps, None)
 
     assert Patient.objects.get(email_hash=blind_index("riley@example.org")) == patient

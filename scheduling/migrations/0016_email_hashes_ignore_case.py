@@ -24,6 +24,6 @@ def rehash_emails(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("scheduling", "0013_calendar_sync_schedule")]
+    dependencies = [("scheduling", "0015_busy_interval_covering_index")]
 
     operations = [migrations.RunPython(rehash_emails, migrations.RunPython.noop, elidable=True)]
