@@ -153,6 +153,11 @@ def _waitlist_join(w: World) -> Any:
     return w.api().post("/api/waitlist/", body, format="json")
 
 
+def _group_roster(w: World) -> Any:
+    type(w.service).objects.filter(pk=w.service.pk).update(capacity=2)
+    return w.page(w.provider.user).get("/portal/groups/")
+
+
 def _waitlist_call(w: World, method: str, what: str) -> Any:
     entry, query = _waitlist_entry(w)
     url = f"/api/waitlist/{entry.pk}/{what}?token={query['token']}"
@@ -264,6 +269,46 @@ CASES: list[tuple[str, str, Callable[[World], Any], str, str, str]] = [
         lambda w: _waitlist_call(w, "post", "accept/"),
         "change",
         "api",
+        "patient",
+    ),
+    (
+        "the waitlist's private page",
+        "waitlist-page",
+        lambda w: w.page().get(f"/w/{_waitlist_entry(w)[1]['token']}"),
+        "view",
+        "link",
+        "patient",
+    ),
+    (
+        "take a waitlist offer on its page",
+        "waitlist-take",
+        lambda w: w.page().post(f"/w/{_waitlist_entry(w)[1]['token']}/take"),
+        "change",
+        "link",
+        "patient",
+    ),
+    (
+        "leave a waitlist on its page",
+        "waitlist-leave-page",
+        lambda w: w.page().post(f"/w/{_waitlist_entry(w)[1]['token']}/leave"),
+        "change",
+        "link",
+        "patient",
+    ),
+    (
+        "wait for an earlier time from a visit's page",
+        "wait-earlier",
+        lambda w: w.page().post(f"/m/{w.token}/earlier"),
+        "change",
+        "link",
+        "patient",
+    ),
+    (
+        "the group roster in the portal",
+        "portal-groups",
+        lambda w: _group_roster(w),
+        "list",
+        "portal",
         "patient",
     ),
     (
@@ -694,6 +739,7 @@ NO_PATIENT_DATA = {
     "provider-detail",
     "provider-slots",
     "group-list",  # group sessions, meetings and seat counts; no seat-holder
+    "find-group",
     "provider-calendars",  # the provider's own calendars and busy counts, no patient's data
     "directory-import",
     "find-help",
