@@ -24,7 +24,7 @@ def sync_calendars() -> int:
 
 def offer_waitlist_places(provider_id: int) -> int:
     """Offer the places free at one provider to whoever waits; returns how many."""
-    return len(offers.offer_places(provider_id=provider_id))
+    return len(offers.run_queued(provider_id))
 
 
 def sweep_waitlist() -> int:

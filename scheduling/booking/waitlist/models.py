@@ -85,6 +85,7 @@ class WaitlistEntry(Stateful, models.Model):
                 "service",
                 models.F("priority").desc(),
                 "created_at",
+                "id",
                 name="waitlist_next_idx",
                 condition=Q(status="waiting"),
             ),

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -64,7 +65,31 @@ def dispatch(provider_ids: set[int] | list[int]) -> None:
     from django_q.tasks import async_task
 
     for pk in ids:
+        if _shared_cache() and not cache.add(_pending_key(pk), 1, timeout=PENDING_SECONDS):
+            continue  # a run for this provider is queued and has not started: it will see this
         async_task("scheduling.tasks.offer_waitlist_places", pk, task_name="waitlist_offers")
+
+
+# A burst of cancellations at one provider queues one run, not one per cancellation: the
+# first marks the provider pending (an atomic cache add), the run clears the mark before it
+# reads, so a change committed after that read queues a new run. Only with a cache every
+# process shares (Redis); the mark lapses after PENDING_SECONDS, and the sweep runs anyway.
+PENDING_SECONDS = 30
+
+
+def _pending_key(provider_id: int) -> str:
+    return f"waitlist:pending:{provider_id}"
+
+
+def _shared_cache() -> bool:
+    return "redis" in settings.CACHES["default"]["BACKEND"].lower()
+
+
+def run_queued(provider_id: int) -> list[WaitlistOffer]:
+    """The worker's entry point: clear the pending mark, then offer."""
+    if _shared_cache():
+        cache.delete(_pending_key(provider_id))
+    return offer_places(provider_id=provider_id)
 
 
 def dispatch_on_commit(provider_ids: set[int] | list[int]) -> None:
