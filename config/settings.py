@@ -326,6 +326,7 @@ SMS_OPT_OUT_OBSERVERS = ["scheduling.booking.replies.texts_stopped"]
 NOTIFICATION_LINK_RESOLVERS = {
     "appointment": "scheduling.booking.links.token_for_message",
     "series": "scheduling.booking.links.token_for_series_message",
+    "waitlist": "scheduling.booking.waitlist.links.token_for_message",
     "referral": "referrals.links.token_for_message",
 }
 # Calling codes texts may go to; other numbers get 400 phone_not_supported (SMS-pumping fraud).
@@ -361,10 +362,9 @@ WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 20)
 WEBHOOK_ALLOW_PRIVATE_HOSTS = env_bool("WEBHOOK_ALLOW_PRIVATE_HOSTS", False)
 CALENDAR_ALLOW_PRIVATE_HOSTS = env_bool("CALENDAR_ALLOW_PRIVATE_HOSTS", False)
 
-# Modules told of every appointment change inside its transaction (keeps dependencies
-# one-way: scheduling never imports referrals). Each may define check_booking() and
-# appointment_changed(); see scheduling/observers.py.
-APPOINTMENT_OBSERVERS = ["referrals.hooks"]
+# Told of every appointment change in its transaction (scheduling never imports referrals;
+# scheduling/booking/observers.py); the waitlist hears of freed places there too.
+APPOINTMENT_OBSERVERS = ["referrals.hooks", "scheduling.booking.waitlist.hooks"]
 
 # Audit trail (scheduling.audit): the history of directory, availability, referral and
 # coordinator changes is django-simple-history's; its middleware names the user who changed.

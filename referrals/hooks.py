@@ -17,7 +17,7 @@ from common.phones import phone_hash, phone_key
 from common.tokens import hash_token
 from notifications.retention import forget_recipient
 from referrals import messages
-from referrals.models import Referral, ReferralEvent, ReferralOffer, ReferralStatus
+from referrals.models import Referral, ReferralEvent, ReferralOffer, ReferralStatus, Urgency
 from referrals.services import bookable_offers
 
 S = ReferralStatus
@@ -42,6 +42,15 @@ def check_booking(*, referral_token: str, provider: Provider, service: Service, 
     check_referred_booking(
         referral=_locked_by_token(referral_token), provider=provider, service=service, phone=phone
     )
+
+
+def referral_priority(*, referral_token: str) -> bool:
+    """An urgent referral's patient goes first on a waitlist."""
+    if not isinstance(referral_token, str) or not referral_token or len(referral_token) > 200:
+        return False
+    return Referral.objects.filter(
+        token_hash=hash_token(referral_token), urgency=Urgency.URGENT
+    ).exists()
 
 
 def appointment_changed(

@@ -20,6 +20,7 @@ from scheduling.audit.history import track_history
 from scheduling.audit.models import AuditEvent  # noqa: F401 (the app's models are found here)
 from scheduling.availability.windows import parse_windows
 from scheduling.booking.models import IdempotencyKey, Series  # noqa: F401 (found here too)
+from scheduling.booking.waitlist.models import WaitlistEntry, WaitlistOffer  # noqa: F401
 from scheduling.calendar.models import BusyInterval, CalendarSource  # noqa: F401 (found here too)
 
 
@@ -157,6 +158,8 @@ class Service(models.Model):
     series_max_weeks = models.PositiveSmallIntegerField(
         default=0, help_text="0: single visits only; else the longest recurring series, in weeks"
     )
+    # A peer-led group anyone may join wherever they are (no clinical care, so no licensure).
+    open_to_all_states = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["provider", "position", "id"]

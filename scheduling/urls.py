@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
+from scheduling.booking.groups import GroupListView
 from scheduling.booking.series_views import SeriesCancelView, SeriesDetailView, SeriesMoveView
 from scheduling.booking.views import (
     AppointmentAttendanceView,
@@ -12,6 +13,12 @@ from scheduling.booking.views import (
     AppointmentCreateView,
     AppointmentDetailView,
     AppointmentRescheduleView,
+)
+from scheduling.booking.waitlist.api import (
+    WaitlistAcceptView,
+    WaitlistDetailView,
+    WaitlistJoinView,
+    WaitlistLeaveView,
 )
 from scheduling.calendar.sources_api import ProviderCalendarsView
 from scheduling.calendar.views import AppointmentInviteView, SeriesInviteView
@@ -66,5 +73,10 @@ urlpatterns: list = [
     path("series/<str:series_id>/cancel/", SeriesCancelView.as_view(), name="series-cancel"),
     path("series/<str:series_id>/move/", SeriesMoveView.as_view(), name="series-move"),
     path("series/<str:series_id>/invite.ics", SeriesInviteView.as_view(), name="series-invite"),
+    path("groups/", GroupListView.as_view(), name="group-list"),
+    path("waitlist/", WaitlistJoinView.as_view(), name="waitlist-join"),
+    path("waitlist/<str:entry_id>/", WaitlistDetailView.as_view(), name="waitlist-detail"),
+    path("waitlist/<str:entry_id>/leave/", WaitlistLeaveView.as_view(), name="waitlist-leave"),
+    path("waitlist/<str:entry_id>/accept/", WaitlistAcceptView.as_view(), name="waitlist-accept"),
     path("directory/import/", DirectoryImportView.as_view(), name="directory-import"),
 ]

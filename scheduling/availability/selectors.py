@@ -22,6 +22,7 @@ from django.utils import timezone
 from common.timezones import get_zone
 from scheduling.availability import slots
 from scheduling.availability.windows import parse_windows
+from scheduling.booking.waitlist.models import OfferStatus
 from scheduling.models import (
     ACTIVE_STATUSES,
     Appointment,
@@ -30,6 +31,7 @@ from scheduling.models import (
     Provider,
     Service,
     TimeOff,
+    WaitlistOffer,
     WeeklyHours,
 )
 
@@ -237,15 +239,16 @@ def load_times(
         pk = Appointment._meta.pk
         assert pk is not None
         params.append(pk.get_db_prep_value(pk.to_python(exclude_appointment_id), ops.connection))
+    # A place held for someone on a waitlist counts like an active appointment.
     appointments = _rows(
-        Appointment,
+        (Appointment, WaitlistOffer),
         ["service", "start", "blocked_start", "blocked_end", "status"],
         where,
         params,
         ids=ids,
         as_text=["start", "blocked_start", "blocked_end"],
     )
-    active = {str(status) for status in ACTIVE_STATUSES}
+    active = {str(status) for status in ACTIVE_STATUSES} | {str(OfferStatus.HELD)}
     for pid, sid, appt_start, blocked_start, blocked_end, status in appointments:
         if status in active:
             found[pid].appointments.append(

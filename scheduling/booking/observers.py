@@ -8,6 +8,7 @@ may define either hook; a missing one is skipped.
   was texted to one phone, so a check that passes proves possession of `phone`.
 - appointment_changed(*, appointment, event, referral_token): called after every
   lifecycle event, inside its transaction.
+- referral_priority(*, referral_token): whether the referral is urgent (waitlist order).
 - patient_erased(*, patient, phone): called while a patient is erased (before their phone
   is removed), so what an observer keeps about them goes too.
 """
@@ -52,6 +53,16 @@ def appointment_changed(
         hook = getattr(module, "appointment_changed", None)
         if hook is not None:
             hook(appointment=appointment, event=event, referral_token=referral_token)
+
+
+def referral_priority(*, referral_token: str) -> int:
+    """1 when an observer knows the referral behind this token as urgent (first in line on a
+    waitlist), else 0."""
+    for module in observers():
+        hook = getattr(module, "referral_priority", None)
+        if hook is not None and hook(referral_token=referral_token):
+            return 1
+    return 0
 
 
 def patient_erased(*, patient: Patient, phone: str) -> None:

@@ -18,6 +18,8 @@ from common.phones import phone_hash
 from notifications.inbound import reply_word
 from scheduling.booking import messages
 from scheduling.booking.links import series_manage_url
+from scheduling.booking.waitlist import replies as waitlist_replies
+from scheduling.booking.waitlist.services import leave_all
 from scheduling.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, Patient
 
 logger = logging.getLogger(__name__)
@@ -43,6 +45,9 @@ def texts_stopped(*, phone: str) -> None:
     """A patient who sent STOP still has a visit: email them (when we have an address) that
     texts stopped, that the visit stands, and the link to change or cancel it. Carriers treat
     "Cancel" as STOP, so this is also how a patient who meant to cancel by text finds out."""
+    patient = Patient.objects.filter(phone_hash=phone_hash(phone)).first()
+    if patient is not None:  # STOP to the offers' number also leaves every waitlist
+        leave_all(patient=patient)
     appointment = next_appointment(phone=phone)
     if appointment is not None:
         messages.record_texts_stopped(appointment=appointment, now=timezone.now())
@@ -54,6 +59,10 @@ def handle_reply(*, from_number: str, body: str) -> str | None:
 
     word = reply_word(body)
     contact = {"contact_line": settings.SERVICE_CONTACT_LINE}
+    if word in waitlist_replies.ACCEPT_WORDS:  # Y: take the place a waitlist offer holds
+        return waitlist_replies.answer_accept(phone=from_number) or messages.render_sms(
+            "reply_help", contact
+        )
     if word not in CONFIRM_WORDS | CANCEL_WORDS:
         return messages.render_sms("reply_help", contact)
     appointment = next_appointment(phone=from_number)

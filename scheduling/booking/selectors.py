@@ -44,6 +44,8 @@ def get_bookable_service(
 
 
 def is_licensed(service: Service, state: str) -> bool:
+    if service.open_to_all_states:  # a peer-led group: no clinical care, no licence needed
+        return True
     known = getattr(service, "_licensed_for", None)
     if known is not None and known[0] == state:
         return bool(known[1])

@@ -177,6 +177,7 @@ def service_dict(service: Service, next_available: datetime | None) -> dict[str,
         "capacity": service.capacity,
         "is_group": service.is_group,
         "series_max_weeks": service.series_max_weeks,
+        "open_to_all_states": service.open_to_all_states,
         "next_available": _iso_utc(next_available),
     }
 
@@ -240,7 +241,8 @@ def slot_target(
     if service is None:
         provider = get_provider(provider_slug)
         return provider, None, state is None or is_licensed_in(provider, state)
-    return service.provider, service, bool(getattr(service, "licensed", True))
+    licensed = service.open_to_all_states or bool(getattr(service, "licensed", True))
+    return service.provider, service, licensed
 
 
 def active_service(provider: Provider, slug: str | None) -> Service | None:

@@ -212,6 +212,7 @@ class ServiceSerializer(serializers.Serializer):
     capacity = serializers.IntegerField()
     is_group = serializers.BooleanField()
     series_max_weeks = serializers.IntegerField()
+    open_to_all_states = serializers.BooleanField()
     next_available = serializers.DateTimeField(allow_null=True)
 
 

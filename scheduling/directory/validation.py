@@ -58,7 +58,10 @@ SERVICE_SETTINGS = (
     "capacity",
     "late_cancel_hours",
     "series_max_weeks",
+    "open_to_all_states",
 )
+# Kinds whose groups are peer-led (no clinical care): they may be open to every state.
+PEER_KINDS = frozenset({"peer_coach", "group_facilitator"})
 SERVICE_FIELDS = frozenset({"slug", "name", *SERVICE_SETTINGS})
 # Sane bounds: a typo such as 6000 minutes is refused instead of breaking the slot engine.
 SERVICE_NUMBERS: dict[str, tuple[int, int]] = {
@@ -237,6 +240,13 @@ class _Validator(ScheduleReader):
         )
         if "services" in item:
             spec.services = self.services(item["services"], f"{path}.services")
+            for index, service in enumerate(spec.services or []):
+                if service.values.get("open_to_all_states") and kind not in PEER_KINDS:
+                    self.error(
+                        f"{path}.services[{index}].open_to_all_states",
+                        "only a peer-led group (kind peer_coach or group_facilitator): "
+                        "licensure applies to clinical groups",
+                    )
         if "weekly_hours" in item:
             spec.weekly_hours = self.weekly_hours(item["weekly_hours"], f"{path}.weekly_hours")
         if "overrides" in item:
@@ -292,6 +302,11 @@ class _Validator(ScheduleReader):
             approval = self.boolean(item, "requires_approval", where)
             if approval is not None:
                 values["requires_approval"] = approval
+            anywhere = self.boolean(item, "open_to_all_states", where)
+            if anywhere and values.get("capacity", 1) < 2:
+                self.error(f"{where}.open_to_all_states", "only a group session (capacity > 1)")
+            elif anywhere is not None:
+                values["open_to_all_states"] = anywhere
             if slug is not None:
                 specs.append(ServiceSpec(slug=slug, position=index, values=values))
         return specs

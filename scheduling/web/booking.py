@@ -88,7 +88,8 @@ def provider_page(
     zone = visitor_zone(request, state=state)
     offered, service = _chosen_service(provider, request.GET.get("service"), flow)
     licensed_states = sorted(lic.state for lic in provider.licenses.all())
-    licensed = state in licensed_states
+    # A peer-led group open to every state needs no licence (directory: open_to_all_states).
+    licensed = state in licensed_states or bool(service and service.open_to_all_states)
     taking = provider.accepting_new_patients or flow.show_when_not_accepting
 
     week = None

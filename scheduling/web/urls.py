@@ -5,13 +5,14 @@ from __future__ import annotations
 from django.urls import path, re_path
 
 from scheduling.calendar.views import provider_feed
-from scheduling.web import booking, find, manage, portal, portal_calendars, series
+from scheduling.web import booking, find, groups, manage, portal, portal_calendars, series
 
 urlpatterns: list = [
     # Everything under calendar/ is the feed view's: a bad path gets the same empty 404.
     re_path(r"^calendar/(?P<token>.*)$", provider_feed, name="provider-feed"),
     # Patient pages
     path("", find.find_help, name="find-help"),
+    path("groups/", groups.find_group, name="find-group"),
     path("providers/<slug:slug>/", booking.provider_page, name="provider"),
     path("providers/<slug:slug>/book/", booking.book, name="book"),
     # The private manage link: GET shows, every change is a POST.
@@ -19,6 +20,11 @@ urlpatterns: list = [
     path("m/<str:token>/booked", manage.booked, name="booked"),
     path("m/<str:token>/cancel", manage.cancel, name="cancel"),
     path("m/<str:token>/reschedule", manage.reschedule, name="reschedule"),
+    path("m/<str:token>/earlier", groups.wait_for_earlier, name="wait-earlier"),
+    # The private link of a waitlist entry
+    path("w/<str:token>", groups.waitlist_page, name="waitlist-page"),
+    path("w/<str:token>/take", groups.waitlist_take, name="waitlist-take"),
+    path("w/<str:token>/leave", groups.waitlist_leave, name="waitlist-leave-page"),
     # The private link of a recurring series
     path("s/<str:token>", series.manage_series, name="series-manage"),
     path("s/<str:token>/cancel", series.cancel_series, name="series-manage-cancel"),
@@ -43,6 +49,7 @@ urlpatterns: list = [
         portal.end_series,
         name="portal-series-end",
     ),
+    path("portal/groups/", groups.portal_groups, name="portal-groups"),
     path("portal/availability/", portal.availability, name="portal-availability"),
     path("portal/availability/hours/", portal.add_hours, name="portal-hours-add"),
     path("portal/availability/overrides/", portal.add_override, name="portal-override-add"),

@@ -4,6 +4,7 @@ walked here or declared free of patient data, or the last test fails."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import UTC, timedelta
 from io import StringIO
@@ -102,6 +103,67 @@ def _move_series(w: World) -> Any:
     return w.api().post(url, body, format="json")
 
 
+def _waitlist_entry(w: World) -> Any:
+    """The world's patient waiting for a time before their visit, with a place held."""
+    from datetime import timedelta
+
+    from scheduling.booking.waitlist.links import entry_token, new_token_fields
+    from scheduling.booking.waitlist.models import WaitlistEntry, WaitlistOffer
+
+    entry_id = uuid.uuid4()
+    entry = WaitlistEntry.objects.create(
+        id=entry_id,
+        provider=w.provider,
+        service=w.service,
+        patient=w.patient,
+        before=FRI_10 + timedelta(days=1),
+        appointment=w.appointment,
+        status="offered",
+        created_at=NOW,
+        **new_token_fields(entry_id),
+    )
+    start = FRI_10  # a free time (the reschedule case moves the visit there)
+    WaitlistOffer.objects.create(
+        entry=entry,
+        provider=w.provider,
+        service=w.service,
+        start=start,
+        blocked_start=start,
+        blocked_end=start + timedelta(hours=1),
+        expires_at=NOW + timedelta(minutes=30),
+        created_at=NOW,
+    )
+    return entry, {"token": entry_token(entry)}
+
+
+def _waitlist_join(w: World) -> Any:
+    body = {
+        "provider": w.provider.slug,
+        "service": w.service.slug,
+        "before": w.appointment.start.isoformat(),
+        "patient": {
+            "name": "Alex",
+            "phone": w.patient.phone,
+            "timezone": "America/New_York",
+            "state": "NY",
+        },
+        "sms_consent": True,
+        "token": w.token,
+    }
+    return w.api().post("/api/waitlist/", body, format="json")
+
+
+def _group_roster(w: World) -> Any:
+    type(w.service).objects.filter(pk=w.service.pk).update(capacity=2)
+    return w.page(w.provider.user).get("/portal/groups/")
+
+
+def _waitlist_call(w: World, method: str, what: str) -> Any:
+    entry, query = _waitlist_entry(w)
+    url = f"/api/waitlist/{entry.pk}/{what}?token={query['token']}"
+    return getattr(w.api(), method)(url)
+
+
 def _api_url(w: World, what: str) -> str:
     return f"/api/appointments/{w.appointment.pk}/{what}"
 
@@ -175,6 +237,78 @@ CASES: list[tuple[str, str, Callable[[World], Any], str, str, str]] = [
         lambda w: w.api().get(_api_url(w, "invite.ics"), {"token": w.token}),
         "export",
         "calendar",
+        "patient",
+    ),
+    (
+        "join a waitlist by the API",
+        "waitlist-join",
+        _waitlist_join,
+        "change",
+        "api",
+        "patient",
+    ),
+    (
+        "show a waitlist entry by the API",
+        "waitlist-detail",
+        lambda w: _waitlist_call(w, "get", ""),
+        "view",
+        "api",
+        "patient",
+    ),
+    (
+        "leave a waitlist by the API",
+        "waitlist-leave",
+        lambda w: _waitlist_call(w, "post", "leave/"),
+        "change",
+        "api",
+        "patient",
+    ),
+    (
+        "take a waitlist offer by the API",
+        "waitlist-accept",
+        lambda w: _waitlist_call(w, "post", "accept/"),
+        "change",
+        "api",
+        "patient",
+    ),
+    (
+        "the waitlist's private page",
+        "waitlist-page",
+        lambda w: w.page().get(f"/w/{_waitlist_entry(w)[1]['token']}"),
+        "view",
+        "link",
+        "patient",
+    ),
+    (
+        "take a waitlist offer on its page",
+        "waitlist-take",
+        lambda w: w.page().post(f"/w/{_waitlist_entry(w)[1]['token']}/take"),
+        "change",
+        "link",
+        "patient",
+    ),
+    (
+        "leave a waitlist on its page",
+        "waitlist-leave-page",
+        lambda w: w.page().post(f"/w/{_waitlist_entry(w)[1]['token']}/leave"),
+        "change",
+        "link",
+        "patient",
+    ),
+    (
+        "wait for an earlier time from a visit's page",
+        "wait-earlier",
+        lambda w: w.page().post(f"/m/{w.token}/earlier"),
+        "change",
+        "link",
+        "patient",
+    ),
+    (
+        "the group roster in the portal",
+        "portal-groups",
+        lambda w: _group_roster(w),
+        "list",
+        "portal",
         "patient",
     ),
     (
@@ -604,6 +738,8 @@ NO_PATIENT_DATA = {
     "provider-list",
     "provider-detail",
     "provider-slots",
+    "group-list",  # group sessions, meetings and seat counts; no seat-holder
+    "find-group",
     "provider-calendars",  # the provider's own calendars and busy counts, no patient's data
     "directory-import",
     "find-help",
