@@ -486,8 +486,8 @@ def test_an_opted_out_recipient_error_suppresses_later_texts(stack: Stack) -> No
     wait_for(lambda: row_status(appointment, "booking_confirmed") == "undeliverable")
     assert is_opted_out(PHONE)
 
-    services.reschedule_appointment(
-        appointment=appointment, start=appointment.start + timedelta(hours=1), actor=Actor.PATIENT
+    services.reschedule_appointment(  # the next day: an hour later can pass the 23:59 close
+        appointment=appointment, start=appointment.start + timedelta(days=1), actor=Actor.PATIENT
     )
 
     assert row_status(appointment, "rescheduled") == "suppressed"
@@ -582,8 +582,9 @@ def test_stop_means_no_more_texts_until_start(stack: Stack) -> None:
     wait_for(lambda: len(stack.texts_to()) == 1)
 
     assert stack.text_in("STOP").status_code == 200
+    # The next day at the same time: an hour later can fall past the hours' 23:59 close.
     appointment = services.reschedule_appointment(
-        appointment=appointment, start=appointment.start + timedelta(hours=1), actor=Actor.STAFF
+        appointment=appointment, start=appointment.start + timedelta(days=1), actor=Actor.STAFF
     )
     wait_for(lambda: settled(appointment))
     assert row_status(appointment, "rescheduled") == "suppressed"
