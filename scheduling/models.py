@@ -21,6 +21,7 @@ from scheduling.audit.models import AuditEvent  # noqa: F401 (the app's models a
 from scheduling.availability.windows import parse_windows
 from scheduling.booking.models import IdempotencyKey, Series  # noqa: F401 (found here too)
 from scheduling.calendar.models import BusyInterval, CalendarSource  # noqa: F401 (found here too)
+from scheduling.circle import models as circle_models  # noqa: F401 (found here too)
 
 
 def validate_timezone(value: str) -> None:

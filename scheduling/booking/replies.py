@@ -18,6 +18,8 @@ from common.phones import phone_hash
 from notifications.inbound import reply_word
 from scheduling.booking import messages
 from scheduling.booking.links import series_manage_url
+from scheduling.circle import support
+from scheduling.circle.missed import resources_url
 from scheduling.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, Patient
 
 logger = logging.getLogger(__name__)
@@ -43,6 +45,7 @@ def texts_stopped(*, phone: str) -> None:
     """A patient who sent STOP still has a visit: email them (when we have an address) that
     texts stopped, that the visit stands, and the link to change or cancel it. Carriers treat
     "Cancel" as STOP, so this is also how a patient who meant to cancel by text finds out."""
+    support.support_stopped(phone=phone)  # a support person's STOP ends their consent
     appointment = next_appointment(phone=phone)
     if appointment is not None:
         messages.record_texts_stopped(appointment=appointment, now=timezone.now())
@@ -54,8 +57,12 @@ def handle_reply(*, from_number: str, body: str) -> str | None:
 
     word = reply_word(body)
     contact = {"contact_line": settings.SERVICE_CONTACT_LINE}
+    if word in support.AGREE_WORDS:
+        agreed = support.agree(phone=from_number)
+        if agreed is not None:
+            return agreed
     if word not in CONFIRM_WORDS | CANCEL_WORDS:
-        return messages.render_sms("reply_help", contact)
+        return messages.render_sms("reply_help", {**contact, "resources_url": resources_url()})
     appointment = next_appointment(phone=from_number)
     if appointment is None:
         return messages.render_sms("reply_no_match", contact)
