@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 
 from scheduling.booking.series_views import SeriesCancelView, SeriesDetailView, SeriesMoveView
 from scheduling.booking.views import (
@@ -67,4 +67,5 @@ urlpatterns: list = [
     path("series/<str:series_id>/move/", SeriesMoveView.as_view(), name="series-move"),
     path("series/<str:series_id>/invite.ics", SeriesInviteView.as_view(), name="series-invite"),
     path("directory/import/", DirectoryImportView.as_view(), name="directory-import"),
+    path("", include("scheduling.circle.api_urls")),
 ]
