@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from common.errors import DomainError
 from common.events import Actor
+from common.formatting import format_day
 from scheduling.audit.models import AuditAction, AuditChannel, AuditRole
 from scheduling.audit.requests import record
 from scheduling.audit.services import appointment_subject
@@ -77,6 +78,7 @@ def _page(
     status: int = 200,
 ) -> HttpResponse:
     patient, now = appointment.patient, timezone.now()
+    zone = safe_contact(patient).zone
     people = list(SupportPerson.objects.filter(patient=patient))
     context = {
         "token": token,
@@ -84,7 +86,14 @@ def _page(
         "contact_form": contact_form or ContactForm(initial=_contact_initial(appointment)),
         "support_form": support_form or SupportPersonForm(today=_today(appointment).date()),
         "people": [
-            {"person": p, "state": p.state_label(now), "current": p.is_current(now)} for p in people
+            {
+                "person": p,
+                "state": p.state_label(now),
+                "current": p.is_current(now),
+                # The last day it covers: `until` is the midnight after it, in their zone.
+                "last_day": format_day((p.until - timedelta(seconds=1)).astimezone(zone).date()),
+            }
+            for p in people
         ],
         "can_add": sum(p.is_current(now) for p in people) < support.MAX_SUPPORT_PERSONS,
         "max_people": support.MAX_SUPPORT_PERSONS,
