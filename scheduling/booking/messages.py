@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.template.loader import render_to_string
 
-from common.formatting import format_when, short_name
+from common.formatting import format_when
 from notifications import recording as outbox
 from notifications import text
 from notifications.models import Channel
-from notifications.text import gsm7
-from scheduling.circle.contact import safe_contact
+from scheduling.circle.contact import NAME_LIMIT, safe_contact, sms_name  # noqa: F401
+from scheduling.circle.missed import record_missed_visit
 from scheduling.circle.support import record_support_reminders
 
 if TYPE_CHECKING:
@@ -33,7 +33,6 @@ if TYPE_CHECKING:
 TEMPLATE_DIR = "scheduling/messages"
 # The patient's reminders and their support persons' (scheduling.circle.support).
 REMINDER_TEMPLATES = ("reminder", "support_reminder")
-NAME_LIMIT = 24
 
 # Set while scheduling.booking.replies answers a text: the TwiML answer already tells the patient,
 # so the lifecycle SMS to the patient would be a second, redundant text.
@@ -64,11 +63,6 @@ def one_message_for_series() -> Iterator[None]:
 
 
 # ---------------------------------------------------------------- pure helpers
-
-
-def sms_name(name: str) -> str:
-    """A short name fit for a text: GSM-7 and bounded, so a text stays one or two segments."""
-    return gsm7(short_name(name))[:NAME_LIMIT]
 
 
 @dataclass(frozen=True)
@@ -393,9 +387,7 @@ def record_appointment_notifications(*, appointment: Appointment, event: Appoint
             )
     elif kind in ("attended", "no_show"):
         cancel_reminders(appointment=appointment, reason="the visit has taken place")
-        from scheduling.circle.missed import record_missed_visit
-
-        record_missed_visit(appointment=appointment, event=event, batch=batch)
+        record_missed_visit(appointment=appointment, event=event, batch=batch, context=context)
     # patient_confirmed: the patient's "C" is answered by the reply itself.
     # Every key names this event's new row (and a booking's reminders its new appointment).
     outbox.enqueue_many(batch, new_keys=kind == "booked")

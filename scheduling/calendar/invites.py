@@ -23,6 +23,7 @@ from icalendar import Alarm, Calendar, Event, vCalAddress, vDDDTypes, vDuration,
 from common.formatting import short_name
 from common.timezones import get_zone
 from scheduling.booking.links import manage_url
+from scheduling.circle.contact import safe_contact
 from scheduling.models import Appointment, AppointmentStatus, Patient, Provider
 
 PRODID = "-//Bridgeway//Bridgeway scheduling 1.0//EN"
@@ -97,25 +98,20 @@ def event_status(status: str) -> str:
 
 
 def _discreet(patient: Patient | None) -> bool:
-    from scheduling.circle.contact import safe_contact
-
     return patient is not None and safe_contact(patient).discreet_names
 
 
 def provider_label(provider: Provider, patient: Patient | None = None) -> str:
-    """'Dana W.'; but a name such as 'Hope Recovery Center' would say too much, and a
-    patient may ask for no provider's name at all (discreet names)."""
-    if _discreet(patient):
-        return "your provider"
+    """'Dana W.'; but 'Hope Recovery Center' would say too much, or the patient asked for none."""
     name = provider.display_name
-    return name if is_discreet(name) else "your provider"
+    return name if is_discreet(name) and not _discreet(patient) else "your provider"
 
 
 def invite_summary(provider: Provider, *, patient: Patient | None = None) -> str:
     """The entry's title; a patient who asked for discreet names gets no provider's name."""
-    if _discreet(patient):
-        return "Your appointment"
-    return f"Appointment with {provider_label(provider)}"
+    return (
+        "Your appointment" if _discreet(patient) else f"Appointment with {provider_label(provider)}"
+    )
 
 
 def invite_content_type(method: str) -> str:
@@ -142,8 +138,7 @@ def param_text(text: str) -> str:
 def organizer_address(provider: Provider, patient: Patient | None = None) -> vCalAddress:
     # An address like intake@hoperecovery.example would tell too; the service's own then.
     email = provider.email if provider.email and is_discreet(provider.email) else ""
-    if _discreet(patient):
-        email = ""
+    email = "" if _discreet(patient) else email
     organizer = vCalAddress(f"mailto:{email or parseaddr(settings.DEFAULT_FROM_EMAIL)[1]}")
     organizer.params["CN"] = param_text(provider_label(provider, patient))
     return organizer

@@ -28,7 +28,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from common.formatting import short_name
 from common.timezones import get_zone
+from notifications.text import gsm7
 
 if TYPE_CHECKING:
     from scheduling.models import Patient
@@ -37,6 +39,12 @@ if TYPE_CHECKING:
 # few seconds of lag never carry it into them.
 QUIET_LEAD = timedelta(minutes=5)
 DISCREET_PROVIDER = "your provider"
+NAME_LIMIT = 24
+
+
+def sms_name(name: str) -> str:
+    """A short name fit for a text: GSM-7 and bounded, so a text stays one or two segments."""
+    return gsm7(short_name(name))[:NAME_LIMIT]
 
 
 def _moment(day: date, wall: time, zone: ZoneInfo, *, late: bool) -> datetime:

@@ -10,13 +10,15 @@ correction to "attended" before it goes withdraws it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.template.loader import render_to_string
 
 from notifications import recording as outbox
+from notifications import text
 from notifications.models import Channel
-from scheduling.circle.contact import safe_contact
+from scheduling.circle.contact import safe_contact, sms_name
 
 if TYPE_CHECKING:
     from scheduling.models import Appointment, AppointmentEvent, Patient, Provider
@@ -30,10 +32,14 @@ def resources_url() -> str:
 
 
 def record_missed_visit(
-    *, appointment: Appointment, event: AppointmentEvent, batch: list[outbox.Outgoing]
+    *,
+    appointment: Appointment,
+    event: AppointmentEvent,
+    batch: list[outbox.Outgoing],
+    context: dict[str, Any],
 ) -> None:
-    """Add the check-in for a no-show to `batch`; withdraw an unsent one for an attended."""
-    from scheduling.booking import messages
+    """Add the check-in for a no-show to `batch` (`context`: the visit's message context);
+    withdraw an unsent one for an attended."""
     from scheduling.booking.links import sealed_manage_url
 
     ref = f"appointment:{appointment.id}"
@@ -46,8 +52,8 @@ def record_missed_visit(
     contact = safe_contact(patient)
     first = contact.patient_name(patient.name).split()
     context = {
-        **messages.message_context(appointment),
-        "patient_name": messages.sms_name(first[0] if first else ""),
+        **context,
+        "patient_name": sms_name(first[0] if first else ""),
         "rebook_url": f"{sealed_manage_url(appointment)}/rebook",
         "resources_url": resources_url(),
     }
@@ -59,7 +65,7 @@ def record_missed_visit(
                 channel=Channel.SMS,
                 recipient=patient.phone,
                 template=TEMPLATE,
-                body=messages.text.render_sms(f"{name}.sms.txt", context),
+                body=text.render_sms(f"{name}.sms.txt", context),
                 dedupe_key=f"checkin:{appointment.id}",
                 send_after=contact.text_at(wanted),
                 subject_ref=ref,
@@ -71,9 +77,9 @@ def record_missed_visit(
                 channel=Channel.EMAIL,
                 recipient=patient.email,
                 template=TEMPLATE,
-                subject=messages.text.render_line(f"{name}.subject.txt", context),
-                body=messages.text.render_text(f"{name}.email.txt", context) + "\n",
-                html_body=messages.render_to_string(f"{name}.email.html", context),
+                subject=text.render_line(f"{name}.subject.txt", context),
+                body=text.render_text(f"{name}.email.txt", context) + "\n",
+                html_body=render_to_string(f"{name}.email.html", context),
                 dedupe_key=f"checkin:{appointment.id}:email",
                 send_after=wanted,
                 subject_ref=ref,

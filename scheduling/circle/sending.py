@@ -31,7 +31,11 @@ def _appointment(subject_ref: str):  # type: ignore[no-untyped-def]
     if kind != "appointment":
         return None
     try:
-        return Appointment.objects.select_related("patient").filter(pk=object_id).first()
+        return (
+            Appointment.objects.select_related("patient__contact_preference")
+            .filter(pk=object_id)
+            .first()
+        )
     except (ValueError, TypeError):
         return None
 

@@ -24,7 +24,7 @@ from common.phones import is_textable, phone_hash, phone_key, to_e164
 from notifications import recording as outbox
 from notifications.models import Channel, Notification, NotificationStatus
 from notifications.text import render_sms
-from scheduling.circle.contact import safe_contact
+from scheduling.circle.contact import safe_contact, sms_name
 from scheduling.circle.models import (
     MAX_SUPPORT_PERSONS,
     ContactPreference,
@@ -49,8 +49,6 @@ WHAT_AGREED = "Reply to their AGREE: your first name, until when"
 
 
 def _first_name(patient: Patient) -> str:
-    from scheduling.booking.messages import sms_name
-
     name = safe_contact(patient).patient_name(patient.name)
     return sms_name(name.split()[0] if name.split() else name)
 
