@@ -247,3 +247,19 @@ def test_the_support_reminder_moves_out_of_the_patients_quiet_hours(clock, setti
 
     (reminder,) = to_jo("support_reminder")
     assert reminder.send_after == datetime(2026, 3, 4, 2, 55, tzinfo=UTC)  # 21:55 EST
+
+
+def test_erasing_the_patient_erases_the_people_they_named_and_the_texts_to_them(clock):
+    from scheduling.booking.erasure import erase_patient
+
+    appointment = book()
+    name_jo(appointment.patient)
+    text_from(JO, "AGREE")
+
+    erase_patient(patient=appointment.patient)
+
+    assert not SupportPerson.objects.exists() and not Disclosure.objects.exists()
+    rows = Notification.objects.filter(template__in=["support_invite", "support_reminder"])
+    assert {row.recipient for row in rows} == {"erased"}
+    assert {row.body for row in rows} == {""}
+    assert S.PENDING not in set(rows.values_list("status", flat=True))
