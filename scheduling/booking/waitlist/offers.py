@@ -36,6 +36,7 @@ from scheduling.booking.waitlist.models import (
     WaitlistOffer,
     WaitlistStatus,
 )
+from scheduling.circle.contact import safe_contact
 from scheduling.models import Provider, Service
 
 logger = logging.getLogger(__name__)
@@ -128,7 +129,11 @@ def offer_places(*, provider_id: int, now: datetime | None = None) -> list[Waitl
 
 
 def _offer_service(service: Service, now: datetime) -> list[WaitlistOffer]:
-    entries = list(next_in_line(service.pk).select_related("patient", "provider")[:SCAN_LIMIT])
+    entries = list(
+        next_in_line(service.pk).select_related("patient__contact_preference", "provider")[
+            :SCAN_LIMIT
+        ]
+    )
     notice = timedelta(hours=service.min_notice_hours)
     lapsed = {
         e.pk
@@ -166,6 +171,9 @@ def _offer_service(service: Service, now: datetime) -> list[WaitlistOffer]:
             break
         if entry.patient.phone in opted_out:
             continue
+        contact = safe_contact(entry.patient)
+        if not contact.may_text or contact.is_quiet(now):
+            continue  # an offer is a text held for minutes: skip them now, keep their place
         place = _first_wanted(entry, free, tried)
         if place is None:
             continue
