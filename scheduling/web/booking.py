@@ -100,6 +100,8 @@ def provider_page(
     base = {"service": service.slug if service else "", "state": state, "tz": tz_param}
     context = {
         "provider": provider,
+        # The public profile lists credentials: they are what a person checks before choosing.
+        "show_credentials": True,
         "services": offered,
         "service": service,
         "state": state,
