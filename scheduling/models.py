@@ -79,6 +79,10 @@ class Provider(models.Model):
     kind = models.CharField(max_length=32, choices=ProviderKind.choices, db_index=True)
     timezone = models.CharField(max_length=64, validators=[validate_timezone])
     bio = models.TextField(blank=True)
+    intro = models.CharField(max_length=140, blank=True, help_text="One line under the name")
+    photo_url = models.CharField(max_length=500, blank=True, help_text="https:// or /static/ path")
+    # Credentials can name the kind of care: private pages show them only when asked to.
+    credentials_on_private_pages = models.BooleanField(default=False)
     email = models.EmailField(blank=True, help_text="Organizer address on calendar invites")
     accepting_new_patients = models.BooleanField(default=True, db_index=True)
     offers_video = models.BooleanField(default=True)
@@ -286,6 +290,7 @@ class Patient(models.Model):
     email_hash = crypto.BlindIndexField(source="email", db_index=True)
     timezone = models.CharField(max_length=64, validators=[validate_timezone])
     state = models.CharField(max_length=2, choices=STATE_CHOICES)
+    language = models.CharField(max_length=8, default="en", help_text="Of later messages")
     sms_consent = models.BooleanField(default=False)
     sms_consent_at = models.DateTimeField(null=True, blank=True)
     sms_consent_source = models.CharField(max_length=40, blank=True)

@@ -27,7 +27,7 @@ from scheduling.booking.throttling import enforce_booking_rate, enforce_provider
 from scheduling.models import Provider, Service
 from scheduling.web import verify
 from scheduling.web.forms import BookForm, StateForm, parse_start
-from scheduling.web.helpers import add_domain_error, state_from
+from scheduling.web.helpers import add_domain_error, allow_photos, state_from
 from scheduling.web.picker import build_week, default_week, is_offered, parse_week, week_of
 from scheduling.web.zones import VisitorZone, remember_zone, visitor_zone
 
@@ -124,7 +124,8 @@ def provider_page(
             "week": week.start.isoformat() if week else "",
         },
     }
-    return remember_zone(render(request, "scheduling/provider.html", context), zone)
+    response = remember_zone(render(request, "scheduling/provider.html", context), zone)
+    return allow_photos(response, [provider.photo_url])
 
 
 def _back_to_picker(

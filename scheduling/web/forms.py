@@ -79,6 +79,11 @@ class FindForm(StateForm):
         required=False,
         choices=[("", "Either"), ("video", "Video"), ("phone", "Phone")],
     )
+    sort = forms.ChoiceField(
+        label="Order",
+        required=False,
+        choices=[("", "Soonest opening first"), ("name", "By name")],
+    )
 
 
 class BookForm(forms.Form):
