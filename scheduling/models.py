@@ -281,6 +281,9 @@ class TimeOff(models.Model):
             raise ValidationError({"end": "must be after start"})
 
 
+LANGUAGES = [("en", "English"), ("es", "Español")]  # the patient pages' and messages'
+
+
 class Patient(models.Model):
     # Encrypted at rest, found by keyed hashes (common.crypto); no ordering: ciphertext.
     name = crypto.EncryptedTextField(max_length=160)
@@ -290,7 +293,7 @@ class Patient(models.Model):
     email_hash = crypto.BlindIndexField(source="email", db_index=True)
     timezone = models.CharField(max_length=64, validators=[validate_timezone])
     state = models.CharField(max_length=2, choices=STATE_CHOICES)
-    language = models.CharField(max_length=8, default="en", help_text="Of later messages")
+    language = models.CharField(max_length=8, default="en", choices=LANGUAGES, help_text="Texts")
     sms_consent = models.BooleanField(default=False)
     sms_consent_at = models.DateTimeField(null=True, blank=True)
     sms_consent_source = models.CharField(max_length=40, blank=True)

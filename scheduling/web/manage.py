@@ -14,7 +14,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from common.errors import DomainError
 from common.events import Actor
@@ -106,21 +106,24 @@ def booked(request: HttpRequest, token: str) -> HttpResponse:
 def manage(request: HttpRequest, token: str) -> HttpResponse:
     appointment = _appointment(token)
     context = _context(request, appointment, token)
-    context["cancel_form"] = CancelForm()
     _audit(request, appointment)
     return render(request, "scheduling/manage.html", context)
 
 
 @never_cache
-@require_POST
+@require_http_methods(["GET", "POST"])
 def cancel(request: HttpRequest, token: str) -> HttpResponse:
+    """GET asks "Cancel your appointment?" (like a move, a cancel is confirmed); POST cancels."""
     appointment = _appointment(token)
-    form = CancelForm(request.POST)
-    if not form.is_valid():
+    if not _can_change(appointment):
+        return HttpResponseRedirect(reverse("manage", args=[token]))
+    form = CancelForm(request.POST) if request.method == "POST" else CancelForm()
+    if request.method == "GET" or not form.is_valid():
         context = _context(request, appointment, token)
         context["cancel_form"] = form
         _audit(request, appointment)
-        return render(request, "scheduling/manage.html", context, status=400)
+        status = 400 if request.method == "POST" else 200
+        return render(request, "scheduling/cancel_confirm.html", context, status=status)
     try:
         cancelled = services.cancel_appointment(
             appointment=appointment, reason=form.cleaned_data["reason"], actor=Actor.PATIENT

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.urls import path, re_path
+from django.views.i18n import set_language
 
 from scheduling.calendar.views import provider_feed
 from scheduling.web import booking, find, manage, portal, series
@@ -10,7 +11,8 @@ from scheduling.web import booking, find, manage, portal, series
 urlpatterns: list = [
     # Everything under calendar/ is the feed view's: a bad path gets the same empty 404.
     re_path(r"^calendar/(?P<token>.*)$", provider_feed, name="provider-feed"),
-    # Patient pages
+    # Patient pages; the language switch in their header posts to set_language.
+    path("i18n/setlang/", set_language, name="set_language"),
     path("", find.find_help, name="find-help"),
     path("providers/<slug:slug>/", booking.provider_page, name="provider"),
     path("providers/<slug:slug>/book/", booking.book, name="book"),

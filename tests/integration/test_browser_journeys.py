@@ -165,8 +165,12 @@ def test_find_book_confirm_manage_reschedule_and_cancel(live_server, browser: Br
     appointment.refresh_from_db()
     assert appointment.sequence == 1
 
+    page.get_by_role("link", name="Cancel my appointment…").click()
+    expect(page.get_by_role("heading", name="Cancel your appointment?")).to_be_visible()
+    journey.check(page, "cancel asks first")
+    assert Appointment.objects.get().status != AppointmentStatus.CANCELLED
     page.get_by_label("Reason (optional)").fill("My work shift changed")
-    page.get_by_role("button", name="Cancel my appointment").click()
+    page.get_by_role("button", name="Yes, cancel my appointment").click()
     expect(page.get_by_text("Your appointment is cancelled.")).to_be_visible()
     expect(page.get_by_role("link", name=re.compile("Book a new time"))).to_be_visible()
     journey.check(page, "cancelled")

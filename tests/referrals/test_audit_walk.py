@@ -587,6 +587,7 @@ def _url_names(patterns: list[Any], namespace: str = "") -> set[str]:
 # development outbox (DEBUG only), and the portal's own availability and feed settings.
 NO_PATIENT_DATA = {
     "healthz",
+    "set_language",  # sets the language cookie and redirects
     "metrics",  # counts by route pattern and outcome; no record, name or token
     "admin/login/",
     "login",
@@ -656,6 +657,7 @@ def test_an_admin_edit_of_a_patient_keeps_old_and_new_values_in_their_timeline(w
         "email": world.patient.email,
         "timezone": "America/Chicago",
         "state": "NY",
+        "language": "en",
         "sms_consent": "on",
     }
     assert admin.post(path, fields).status_code == 302

@@ -80,10 +80,11 @@
         var text = target ? target.textContent.trim() : "";
         function done(message) { if (status) status.textContent = message; }
         if (navigator.clipboard && navigator.clipboard.writeText) {
-          navigator.clipboard.writeText(text).then(function () { done("Copied."); },
-            function () { done("Could not copy. Select the address and copy it."); });
+          navigator.clipboard.writeText(text).then(
+            function () { done(button.getAttribute("data-copied") || "Copied."); },
+            function () { done(button.getAttribute("data-copy-failed") || "Could not copy."); });
         } else {
-          done("Select the address and copy it.");
+          done(button.getAttribute("data-copy-failed") || "Could not copy.");
         }
       });
     });
