@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from common import crypto
 from common.events import AppendOnlyEvent, Stateful
@@ -65,11 +66,11 @@ class Language(models.Model):
 
 
 class ProviderKind(models.TextChoices):
-    THERAPIST = "therapist", "Therapist"
-    ADDICTION_MEDICINE = "addiction_medicine", "Addiction medicine clinician"
-    COUNSELOR = "counselor", "Counselor"
-    PEER_COACH = "peer_coach", "Peer recovery coach"
-    GROUP_FACILITATOR = "group_facilitator", "Support group facilitator"
+    THERAPIST = "therapist", _("Therapist")
+    ADDICTION_MEDICINE = "addiction_medicine", _("Addiction medicine clinician")
+    COUNSELOR = "counselor", _("Counselor")
+    PEER_COACH = "peer_coach", _("Peer recovery coach")
+    GROUP_FACILITATOR = "group_facilitator", _("Support group facilitator")
 
 
 class Provider(models.Model):
@@ -320,11 +321,11 @@ class PatientEvent(AppendOnlyEvent):
 
 
 class AppointmentStatus(models.TextChoices):
-    REQUESTED = "requested", "Requested"
-    CONFIRMED = "confirmed", "Confirmed"
-    CANCELLED = "cancelled", "Cancelled"
-    ATTENDED = "attended", "Attended"
-    NO_SHOW = "no_show", "No-show"
+    REQUESTED = "requested", _("Requested")
+    CONFIRMED = "confirmed", _("Confirmed")
+    CANCELLED = "cancelled", _("Cancelled")
+    ATTENDED = "attended", _("Attended")
+    NO_SHOW = "no_show", _("No-show")
 
 
 # Statuses that hold their slot (the exclusion constraint applies only to these).

@@ -18,6 +18,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from icalendar import Alarm, Calendar, Event, vCalAddress, vDDDTypes, vDuration, vInt, vText, vUri
 
 from common.formatting import short_name
@@ -103,7 +104,7 @@ def provider_label(provider: Provider) -> str:
 
 
 def invite_summary(provider: Provider) -> str:
-    return f"Appointment with {provider_label(provider)}"
+    return _("Appointment with %(who)s") % {"who": provider_label(provider)}
 
 
 def invite_content_type(method: str) -> str:
@@ -170,13 +171,15 @@ def _local_zone(name: str) -> tuple[tzinfo, bool]:
 def _invite_description(appointment: Appointment, method: str, link: str) -> str:
     who = provider_label(appointment.provider)
     if method == METHOD_CANCEL:
-        return f"Your appointment with {who} was cancelled.\nDetails and booking again: {link}"
-    lines = [f"Video appointment with {who}".rstrip(".") + "."]
+        return _("Your appointment with %(who)s was cancelled.") % {"who": who} + (
+            "\n" + _("Details and booking again: %(link)s") % {"link": link}
+        )
+    lines = [_("Video appointment with %(who)s").rstrip(".") % {"who": who} + "."]
     if appointment.status == AppointmentStatus.REQUESTED:
-        lines.append("Waiting for the provider to confirm.")
+        lines.append(_("Waiting for the provider to confirm."))
     lines += [
-        f"Join: {appointment.video_url}",
-        f"Reschedule or cancel: {link}",
+        _("Join: %(link)s") % {"link": appointment.video_url},
+        _("Reschedule or cancel: %(link)s") % {"link": link},
     ]
     return "\n".join(lines)
 
@@ -258,8 +261,9 @@ def google_calendar_url(appointment: Appointment) -> str:
         "text": invite_summary(appointment.provider),
         "dates": dates,
         "details": (
-            f"Join by video: {appointment.video_url}\n"
-            "Reschedule or cancel from the link in your confirmation message."
+            _("Join by video: %(link)s") % {"link": appointment.video_url}
+            + "\n"
+            + _("Reschedule or cancel from the link in your confirmation message.")
         ),
         "location": appointment.video_url,
     }

@@ -119,3 +119,54 @@ def test_without_javascript_the_button_updates_the_times(live_server, browser: B
     page.get_by_role("button", name="Show times").click()
     expect(page.locator(".slots a").first).to_have_attribute("aria-label", re.compile("C[SD]T$"))
     context.close()
+
+
+def test_a_spanish_speaker_books_on_a_phone_and_cancels_after_confirming(
+    live_server, browser: Browser, provider
+):
+    from notifications.models import Notification
+    from scheduling.models import Appointment, AppointmentStatus
+
+    journey = Journey("spanish-phone")
+    context = browser.new_context(viewport=PHONE, locale="es-US", timezone_id="America/New_York")
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/")
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+    page.get_by_label("¿Dónde se encuentra?").select_option("NY")
+    page.get_by_role("button", name="Ver quién puede atenderme").click()
+    expect(page.get_by_text("1 proveedor puede atender a personas en New York")).to_be_visible()
+    journey.check(page, "resultados")
+
+    # One tap from the result to the form for the next opening.
+    page.locator(".next-opening a").click()
+    expect(page.get_by_role("heading", name="Casi listo: sus datos")).to_be_visible()
+    expect(page.get_by_text("Quién ve esto: Bridgeway")).to_be_visible()
+    journey.check(page, "formulario")
+    page.get_by_label("Su nombre").fill("Ana Torres")
+    page.get_by_label("Número de teléfono celular").fill("212-555-0177")
+    page.get_by_label(re.compile("Sí, envíenme mensajes")).check()
+    page.get_by_role("button", name="Reservar esta hora").click()
+    expect(page.get_by_role("heading", name="Revise su teléfono")).to_be_visible()
+    code = re.search(r"\b(\d{6})\b", Notification.objects.latest("id").body)
+    assert code is not None
+    page.get_by_label("Código de 6 dígitos").fill(code.group(1))
+    page.get_by_role("button", name="Reservar esta hora").click()
+    expect(page.get_by_text("Su cita está reservada.")).to_be_visible()
+    journey.check(page, "reservada")
+    appointment = Appointment.objects.get()
+    assert appointment.patient.language == "es"
+    confirmation = Notification.objects.filter(template="booking_confirmed", channel="sms").get()
+    assert confirmation.body.startswith("Bridgeway: Su cita con Dana W. esta confirmada")
+
+    page.get_by_role("link", name="Ver o cambiar esta cita").click()
+    page.get_by_role("link", name="Cancelar mi cita…").click()
+    expect(page.get_by_role("heading", name="¿Cancelar su cita?")).to_be_visible()
+    journey.check(page, "cancelar pregunta")
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.CONFIRMED
+    page.get_by_role("button", name="Sí, cancelar mi cita").click()
+    expect(page.get_by_text("Su cita está cancelada.").first).to_be_visible()
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.CANCELLED
+    context.close()
