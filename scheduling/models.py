@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from common import crypto
 from common.events import AppendOnlyEvent, Stateful
@@ -67,11 +68,11 @@ class Language(models.Model):
 
 
 class ProviderKind(models.TextChoices):
-    THERAPIST = "therapist", "Therapist"
-    ADDICTION_MEDICINE = "addiction_medicine", "Addiction medicine clinician"
-    COUNSELOR = "counselor", "Counselor"
-    PEER_COACH = "peer_coach", "Peer recovery coach"
-    GROUP_FACILITATOR = "group_facilitator", "Support group facilitator"
+    THERAPIST = "therapist", _("Therapist")
+    ADDICTION_MEDICINE = "addiction_medicine", _("Addiction medicine clinician")
+    COUNSELOR = "counselor", _("Counselor")
+    PEER_COACH = "peer_coach", _("Peer recovery coach")
+    GROUP_FACILITATOR = "group_facilitator", _("Support group facilitator")
 
 
 class Provider(models.Model):
@@ -81,6 +82,10 @@ class Provider(models.Model):
     kind = models.CharField(max_length=32, choices=ProviderKind.choices, db_index=True)
     timezone = models.CharField(max_length=64, validators=[validate_timezone])
     bio = models.TextField(blank=True)
+    intro = models.CharField(max_length=140, blank=True)  # one line under the name
+    photo_url = models.CharField(max_length=500, blank=True)  # https:// or a /static/ path
+    # Credentials can name the kind of care: private pages show them only when asked to.
+    credentials_on_private_pages = models.BooleanField(default=False)
     email = models.EmailField(blank=True, help_text="Organizer address on calendar invites")
     accepting_new_patients = models.BooleanField(default=True, db_index=True)
     offers_video = models.BooleanField(default=True)
@@ -281,6 +286,9 @@ class TimeOff(models.Model):
             raise ValidationError({"end": "must be after start"})
 
 
+LANGUAGES = [("en", "English"), ("es", "Español")]  # the patient pages' and messages'
+
+
 class Patient(models.Model):
     # Encrypted at rest, found by keyed hashes (common.crypto); no ordering: ciphertext.
     name = crypto.EncryptedTextField(max_length=160)
@@ -290,6 +298,7 @@ class Patient(models.Model):
     email_hash = crypto.BlindIndexField(source="email", db_index=True)
     timezone = models.CharField(max_length=64, validators=[validate_timezone])
     state = models.CharField(max_length=2, choices=STATE_CHOICES)
+    language = models.CharField(max_length=8, default="en", choices=LANGUAGES, help_text="Texts")
     sms_consent = models.BooleanField(default=False)
     sms_consent_at = models.DateTimeField(null=True, blank=True)
     sms_consent_source = models.CharField(max_length=40, blank=True)
@@ -316,11 +325,11 @@ class PatientEvent(AppendOnlyEvent):
 
 
 class AppointmentStatus(models.TextChoices):
-    REQUESTED = "requested", "Requested"
-    CONFIRMED = "confirmed", "Confirmed"
-    CANCELLED = "cancelled", "Cancelled"
-    ATTENDED = "attended", "Attended"
-    NO_SHOW = "no_show", "No-show"
+    REQUESTED = "requested", _("Requested")
+    CONFIRMED = "confirmed", _("Confirmed")
+    CANCELLED = "cancelled", _("Cancelled")
+    ATTENDED = "attended", _("Attended")
+    NO_SHOW = "no_show", _("No-show")
 
 
 # Statuses that hold their slot (the exclusion constraint applies only to these).

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.utils import translation
 
 from common.formatting import format_when
 from notifications import recording as outbox
@@ -72,16 +73,24 @@ class Email:
     html: str
 
 
+def patient_language(patient: Any) -> str:
+    """The language the patient booked in: later texts and emails are written in it."""
+    return patient.language if patient.language in ("en", "es") else "en"
+
+
 def render_sms(name: str, context: dict[str, Any]) -> str:
-    return text.render_sms(f"{TEMPLATE_DIR}/{name}.sms.txt", context)
+    """The text in the context's language (the patient's); GSM-7, so Spanish drops accents."""
+    with translation.override(context.get("language", "en")):
+        return text.render_sms(f"{TEMPLATE_DIR}/{name}.sms.txt", context)
 
 
 def render_email(name: str, context: dict[str, Any]) -> Email:
-    return Email(
-        subject=text.render_line(f"{TEMPLATE_DIR}/{name}.subject.txt", context),
-        text=text.render_text(f"{TEMPLATE_DIR}/{name}.email.txt", context) + "\n",
-        html=render_to_string(f"{TEMPLATE_DIR}/{name}.email.html", context),
-    )
+    with translation.override(context.get("language", "en")):
+        return Email(
+            subject=text.render_line(f"{TEMPLATE_DIR}/{name}.subject.txt", context),
+            text=text.render_text(f"{TEMPLATE_DIR}/{name}.email.txt", context) + "\n",
+            html=render_to_string(f"{TEMPLATE_DIR}/{name}.email.html", context),
+        )
 
 
 # ---------------------------------------------------------------- context
@@ -100,10 +109,14 @@ def message_context(appointment: Appointment, *, sealed: bool = True) -> dict[st
     patient, provider = appointment.patient, appointment.provider
     link = _manage_url(appointment, sealed=sealed)
     contact = safe_contact(patient)  # discreet names, a preferred name
+    language = patient_language(patient)
+    with translation.override(language):
+        when = format_when(appointment.start, patient.timezone)
     return {
+        "language": language,
         "provider_name": contact.provider_name(sms_name(provider.name)),
         "patient_name": sms_name(contact.patient_name(patient.name)),
-        "when": format_when(appointment.start, patient.timezone),
+        "when": when,
         "when_provider": format_when(appointment.start, provider.timezone),
         "manage_url": link,
         "rebook_url": link,
@@ -118,10 +131,11 @@ def _invite_attachment(appointment: Appointment) -> list[dict[str, Any]]:
     from scheduling.calendar.invites import invite_for
     from scheduling.calendar.series import occurrence_invite
 
-    if appointment.series_id is not None:  # the patient's calendar holds the series' entry
-        content, method = occurrence_invite(appointment)
-    else:
-        content, method = invite_for(appointment, manage_link=sealed_manage_url(appointment))
+    with translation.override(patient_language(appointment.patient)):
+        if appointment.series_id is not None:  # the patient's calendar holds the series' entry
+            content, method = occurrence_invite(appointment)
+        else:
+            content, method = invite_for(appointment, manage_link=sealed_manage_url(appointment))
     return [
         {
             "filename": "invite.ics",

@@ -15,7 +15,9 @@ from common.states import is_state
 from common.timezones import is_timezone
 from scheduling.booking import observers
 from scheduling.booking.selectors import is_licensed
-from scheduling.models import Appointment, Patient, PatientEvent, Service
+from scheduling.models import LANGUAGES, Appointment, Patient, PatientEvent, Service
+
+LANGUAGE_CODES = frozenset(code for code, _ in LANGUAGES)
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,7 @@ class PatientDetails:
     timezone: str
     state: str
     email: str = ""
+    language: str = ""  # the page's language ("en", "es"); empty keeps the saved one
 
 
 def normalize_phone(raw: str, *, region: str | None = None) -> str:
@@ -70,6 +73,7 @@ def validate_details(details: PatientDetails) -> PatientDetails:
         timezone=details.timezone,
         state=state,
         email=details.email.strip(),
+        language=details.language if details.language in LANGUAGE_CODES else "",
     )
 
 
@@ -106,6 +110,7 @@ def find_or_create_patient(
                 email=details.email,
                 timezone=details.timezone,
                 state=details.state,
+                language=details.language or "en",
                 sms_consent=sms_consent,
                 sms_consent_at=now,
                 sms_consent_source=consent_source,
@@ -120,6 +125,8 @@ def find_or_create_patient(
     if existed:
         return patient
     values: dict[str, Any] = {"timezone": details.timezone, "state": details.state}
+    if details.language:  # later texts follow the language of the latest booking
+        values["language"] = details.language
     if not patient.email and details.email:
         values["email"] = details.email
     if patient.sms_consent != sms_consent or patient.sms_consent_at is None:

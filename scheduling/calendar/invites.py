@@ -18,6 +18,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from icalendar import Alarm, Calendar, Event, vCalAddress, vDDDTypes, vDuration, vInt, vText, vUri
 
 from common.formatting import short_name
@@ -109,9 +110,8 @@ def provider_label(provider: Provider, patient: Patient | None = None) -> str:
 
 def invite_summary(provider: Provider, *, patient: Patient | None = None) -> str:
     """The entry's title; a patient who asked for discreet names gets no provider's name."""
-    return (
-        "Your appointment" if _discreet(patient) else f"Appointment with {provider_label(provider)}"
-    )
+    who = {"who": provider_label(provider)}
+    return _("Your appointment") if _discreet(patient) else _("Appointment with %(who)s") % who
 
 
 def invite_content_type(method: str) -> str:
@@ -179,13 +179,14 @@ def _local_zone(name: str) -> tuple[tzinfo, bool]:
 def _invite_description(appointment: Appointment, method: str, link: str) -> str:
     who = provider_label(appointment.provider, appointment.patient)
     if method == METHOD_CANCEL:
-        return f"Your appointment with {who} was cancelled.\nDetails and booking again: {link}"
-    lines = [f"Video appointment with {who}".rstrip(".") + "."]
+        cancelled = _("Your appointment with %(who)s was cancelled.") % {"who": who}
+        return cancelled + "\n" + _("Details and booking again: %(link)s") % {"link": link}
+    lines = [_("Video appointment with %(who)s").rstrip(".") % {"who": who} + "."]
     if appointment.status == AppointmentStatus.REQUESTED:
-        lines.append("Waiting for the provider to confirm.")
+        lines.append(_("Waiting for the provider to confirm."))
     lines += [
-        f"Join: {appointment.video_url}",
-        f"Reschedule or cancel: {link}",
+        _("Join: %(link)s") % {"link": appointment.video_url},
+        _("Reschedule or cancel: %(link)s") % {"link": link},
     ]
     return "\n".join(lines)
 
@@ -271,10 +272,9 @@ def google_calendar_url(appointment: Appointment) -> str:
         "action": "TEMPLATE",
         "text": invite_summary(appointment.provider, patient=appointment.patient),
         "dates": dates,
-        "details": (
-            f"Join by video: {appointment.video_url}\n"
-            "Reschedule or cancel from the link in your confirmation message."
-        ),
+        "details": _("Join by video: %(link)s") % {"link": appointment.video_url}
+        + "\n"
+        + _("Reschedule or cancel from the link in your confirmation message."),
         "location": appointment.video_url,
     }
     return "https://calendar.google.com/calendar/render?" + urlencode(

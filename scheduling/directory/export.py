@@ -44,6 +44,9 @@ def _provider(p: Provider) -> dict[str, Any]:
         "modalities": p.modalities,
         "accepting_new_patients": p.accepting_new_patients,
         "bio": p.bio,
+        "intro": p.intro,
+        "photo_url": p.photo_url,
+        "credentials_on_private_pages": p.credentials_on_private_pages,
         "email": p.email,
         "services": [
             {"slug": s.slug, "name": s.name, **{key: getattr(s, key) for key in SERVICE_SETTINGS}}

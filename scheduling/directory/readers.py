@@ -11,7 +11,15 @@ from zoneinfo import ZoneInfo
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 TIME_RE = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$")
-MAX_LENGTHS = {"name": 160, "credentials": 120, "bio": 5000, "email": 254, "note": 200}
+MAX_LENGTHS = {
+    "name": 160,
+    "credentials": 120,
+    "bio": 5000,
+    "intro": 140,
+    "photo_url": 500,
+    "email": 254,
+    "note": 200,
+}
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 

@@ -187,6 +187,8 @@ class ProviderCardSerializer(serializers.Serializer):
     name = serializers.CharField()
     display_name = serializers.CharField()
     credentials = serializers.CharField()
+    intro = serializers.CharField(help_text="one line about the provider; may be empty")
+    photo_url = serializers.CharField(help_text="https:// address or /static/ path; may be empty")
     kind = serializers.ChoiceField(choices=ProviderKind.choices)
     timezone = serializers.CharField()
     licensed_states = serializers.ListField(child=serializers.CharField())

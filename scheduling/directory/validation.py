@@ -19,6 +19,14 @@ from scheduling.models import ProviderKind
 KINDS = tuple(kind.value for kind in ProviderKind)
 MODALITIES = ("video", "phone")
 
+# A photo is an image on this site or an https:// address: pages allow its origin for images.
+PHOTO_RE = re.compile(r"^(?:https://[A-Za-z0-9.-]+(?::\d+)?/|/static/)[^\s\"'<>\\]*$")
+
+
+def is_photo_url(value: str) -> bool:
+    return bool(PHOTO_RE.match(value)) and ".." not in value
+
+
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
 
@@ -37,6 +45,9 @@ PROVIDER_FIELDS = frozenset(
         "modalities",
         "accepting_new_patients",
         "bio",
+        "intro",
+        "photo_url",
+        "credentials_on_private_pages",
         "email",
         "services",
         "weekly_hours",
@@ -180,10 +191,20 @@ class _Validator(ScheduleReader):
             self.error(f"{path}.slug", "must be at most 80 characters")
 
         values: dict[str, Any] = {}
-        for key in ("name", "credentials", "bio", "email"):
+        for key in ("name", "credentials", "bio", "intro", "photo_url", "email"):
             value = self.string(item, key, path, required=key == "name")
             if value is not None:
                 values[key] = value
+        if values.get("intro") and "\n" in values["intro"]:
+            self.error(f"{path}.intro", "must be one line")
+        if values.get("photo_url") and not is_photo_url(values["photo_url"]):
+            self.error(
+                f"{path}.photo_url",
+                f"{values['photo_url']!r} is not an https:// address or a /static/ path",
+            )
+        shown = self.boolean(item, "credentials_on_private_pages", path)
+        if shown is not None:
+            values["credentials_on_private_pages"] = shown
         if "email" in values and values["email"]:
             try:
                 validate_email(values["email"])

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django import template
 
 from common.formatting import format_time, format_when
 from common.timezones import get_zone
+from scheduling.web.trust import trust
 
 register = template.Library()
 
@@ -45,3 +47,9 @@ def debug_mode() -> bool:
 def words(value: object) -> str:
     """'patient_confirmed' -> 'patient confirmed'."""
     return str(value).replace("_", " ")
+
+
+@register.simple_tag
+def trust_notice() -> Any:
+    """Who runs the service and how it uses the booker's details (scheduling.web.trust)."""
+    return trust()

@@ -14,9 +14,12 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from common.errors import DomainError
-from common.formatting import format_when
+from common.formatting import format_when, get_language_code
 from common.states import STATES
 from scheduling.audit.models import AuditAction, AuditChannel, AuditRole
 from scheduling.audit.requests import record
@@ -27,7 +30,7 @@ from scheduling.booking.throttling import enforce_booking_rate, enforce_provider
 from scheduling.models import Provider, Service
 from scheduling.web import verify
 from scheduling.web.forms import BookForm, StateForm, parse_start
-from scheduling.web.helpers import add_domain_error, state_from
+from scheduling.web.helpers import add_domain_error, allow_photos, state_from
 from scheduling.web.picker import build_week, default_week, is_offered, parse_week, week_of
 from scheduling.web.zones import VisitorZone, remember_zone, visitor_zone
 
@@ -39,7 +42,7 @@ class BookingFlow:
     provider_url: Callable[[Provider], str]
     book_url: Callable[[Provider], str]
     back_url: str
-    back_label: str = "Find someone else"
+    back_label: str | Promise = gettext_lazy("Find someone else")
     book_kwargs: dict[str, Any] = field(default_factory=dict)
     initial: dict[str, Any] = field(default_factory=dict)
     # Offered providers through a referral are shown even when not taking new patients.
@@ -101,6 +104,8 @@ def provider_page(
     base = {"service": service.slug if service else "", "state": state, "tz": tz_param}
     context = {
         "provider": provider,
+        # The public profile lists credentials: they are what a person checks before choosing.
+        "show_credentials": True,
         "services": offered,
         "service": service,
         "state": state,
@@ -123,7 +128,8 @@ def provider_page(
             "week": week.start.isoformat() if week else "",
         },
     }
-    return remember_zone(render(request, "scheduling/provider.html", context), zone)
+    response = remember_zone(render(request, "scheduling/provider.html", context), zone)
+    return allow_photos(response, [provider.photo_url])
 
 
 def _back_to_picker(
@@ -212,6 +218,7 @@ def book(request: HttpRequest, slug: str, *, flow: BookingFlow | None = None) ->
                         email=form.cleaned_data["email"],
                         timezone=zone.name,
                         state=form.cleaned_data["state"],
+                        language=get_language_code(),
                     ),
                     sms_consent=form.cleaned_data["sms_consent"],
                     possession=possession,
@@ -222,11 +229,11 @@ def book(request: HttpRequest, slug: str, *, flow: BookingFlow | None = None) ->
                     return _send_code(request, page, form)
                 if error.code in ("slot_unavailable", "series_conflict"):
                     taken = (
-                        "None of those dates is free."
+                        _("None of those dates is free.")
                         if error.code == "series_conflict"
-                        else "Someone else just booked that time."
+                        else _("Someone else just booked that time.")
                     )
-                    messages.error(request, f"{taken} Please choose another time.")
+                    messages.error(request, f"{taken} {_('Please choose another time.')}")
                     return _back_to_picker(
                         request,
                         provider,
@@ -256,7 +263,7 @@ def book(request: HttpRequest, slug: str, *, flow: BookingFlow | None = None) ->
         if start is None or not is_offered(service, start):
             messages.error(
                 request,
-                "That time is no longer available. Please choose another time.",
+                _("That time is no longer available. Please choose another time."),
             )
             return _back_to_picker(
                 request, provider, service, flow, state=state, start=start, zone=zone
@@ -364,6 +371,7 @@ def _book_series(
             email=form.cleaned_data["email"],
             timezone=zone.name,
             state=form.cleaned_data["state"],
+            language=get_language_code(),
         ),
         sms_consent=form.cleaned_data["sms_consent"],
         possession=possession,
@@ -380,6 +388,12 @@ def _book_series(
     _remember_attempt(request, f"s:{token}")
     if booked.skipped:
         messages.info(
-            request, f"{len(booked.skipped)} date(s) were already taken and are not booked."
+            request,
+            ngettext(
+                "%(count)d date was already taken and is not booked.",
+                "%(count)d dates were already taken and are not booked.",
+                len(booked.skipped),
+            )
+            % {"count": len(booked.skipped)},
         )
     return HttpResponseRedirect(reverse("series-manage", args=[token]))

@@ -7,6 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from common.phones import to_e164
 from common.states import STATE_CHOICES
@@ -25,7 +26,7 @@ from scheduling.models import (
 # A field below is named `date`; annotations inside that class use this name for the type.
 LocalDate = date
 
-STATE_FIELD_CHOICES = [("", "Choose a state or territory"), *STATE_CHOICES]
+STATE_FIELD_CHOICES = [("", _("Choose a state or territory")), *STATE_CHOICES]
 
 
 def parse_start(value: str) -> datetime | None:
@@ -39,95 +40,104 @@ def parse_start(value: str) -> datetime | None:
 
 class StateForm(forms.Form):
     state = forms.ChoiceField(
-        label="Where are you located?",
+        label=_("Where are you located?"),
         choices=STATE_FIELD_CHOICES,
-        help_text="The state you will be in during the visit. Providers can only see people "
-        "in states where they are licensed.",
-        error_messages={"required": "Choose the state you will be in during the visit."},
+        help_text=_(
+            "The state you will be in during the visit. Providers can only see people "
+            "in states where they are licensed."
+        ),
+        error_messages={"required": _("Choose the state you will be in during the visit.")},
     )
 
 
 class FindForm(StateForm):
     kind = forms.ChoiceField(
-        label="Type of provider",
+        label=_("Type of provider"),
         required=False,
-        choices=[("", "Any type"), *ProviderKind.choices],
+        choices=[("", _("Any type")), *ProviderKind.choices],
     )
     specialty = forms.ModelChoiceField(
-        label="Focus",
+        label=_("Focus"),
         required=False,
         queryset=Specialty.objects.all(),
         to_field_name="slug",
-        empty_label="Any focus",
+        empty_label=_("Any focus"),
     )
     insurance = forms.ModelChoiceField(
-        label="Insurance",
+        label=_("Insurance"),
         required=False,
         queryset=Insurance.objects.all(),
         to_field_name="slug",
-        empty_label="Any or none",
+        empty_label=_("Any or none"),
     )
     language = forms.ModelChoiceField(
-        label="Language",
+        label=_("Language"),
         required=False,
         queryset=Language.objects.all(),
         to_field_name="code",
-        empty_label="Any language",
+        empty_label=_("Any language"),
     )
     modality = forms.ChoiceField(
-        label="Video or phone",
+        label=_("Video or phone"),
         required=False,
-        choices=[("", "Either"), ("video", "Video"), ("phone", "Phone")],
+        choices=[("", _("Either")), ("video", _("Video")), ("phone", _("Phone"))],
+    )
+    sort = forms.ChoiceField(
+        label=_("Order"),
+        required=False,
+        choices=[("", _("Soonest opening first")), ("name", _("By name"))],
     )
 
 
 class BookForm(forms.Form):
     name = forms.CharField(
-        label="Your name",
+        label=_("Your name"),
         max_length=160,
-        error_messages={"required": "Enter your name."},
+        error_messages={"required": _("Enter your name.")},
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     phone = forms.CharField(
-        label="Mobile phone number",
+        label=_("Mobile phone number"),
         max_length=32,
-        help_text="For your confirmation and reminders. Example: 555-123-4567",
-        error_messages={"required": "Enter a mobile number so we can reach you."},
+        help_text=_("For your confirmation and reminders. Example: 555-123-4567"),
+        error_messages={"required": _("Enter a mobile number so we can reach you.")},
         widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel", "type": "tel"}),
     )
     email = forms.EmailField(
-        label="Email (optional)",
+        label=_("Email (optional)"),
         required=False,
-        help_text="We send a calendar invite here.",
+        help_text=_("We send a calendar invite here."),
         error_messages={
-            "invalid": "Enter an email address like name@example.com, or leave it empty."
+            "invalid": _("Enter an email address like name@example.com, or leave it empty.")
         },
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     state = forms.ChoiceField(
-        label="State you will be in during the visit",
+        label=_("State you will be in during the visit"),
         choices=STATE_FIELD_CHOICES,
-        error_messages={"required": "Choose the state you will be in during the visit."},
+        error_messages={"required": _("Choose the state you will be in during the visit.")},
     )
     sms_consent = forms.BooleanField(
-        label="Yes, text me about this appointment (confirmation and reminders). "
-        "Messages do not say what the visit is about. Reply STOP at any time to stop. "
-        "Message and data rates may apply.",
+        label=_(
+            "Yes, text me about this appointment (confirmation and reminders). "
+            "Messages do not say what the visit is about. Reply STOP at any time to stop. "
+            "Message and data rates may apply."
+        ),
         required=False,
     )
     # A recurring series, where the service allows it (the page hides these otherwise).
     repeat = forms.ChoiceField(
-        label="Repeat",
+        label=_("Repeat"),
         required=False,
-        choices=[("", "Just this visit"), ("1", "Every week"), ("2", "Every 2 weeks")],
+        choices=[("", _("Just this visit")), ("1", _("Every week")), ("2", _("Every 2 weeks"))],
     )
     count = forms.IntegerField(
-        label="Number of visits",
+        label=_("Number of visits"),
         required=False,
         min_value=2,
         max_value=26,
-        help_text="2 to 26 visits, at this same time.",
-        error_messages={"min_value": "At least 2 visits.", "max_value": "At most 26 visits."},
+        help_text=_("2 to 26 visits, at this same time."),
+        error_messages={"min_value": _("At least 2 visits."), "max_value": _("At most 26 visits.")},
     )
     start = forms.CharField(widget=forms.HiddenInput)
     tz = forms.CharField(widget=forms.HiddenInput)
@@ -138,29 +148,29 @@ class BookForm(forms.Form):
         phone = to_e164(self.cleaned_data["phone"])
         if phone is None:
             raise forms.ValidationError(
-                "Enter a mobile number with its area code, like 555-123-4567."
+                _("Enter a mobile number with its area code, like 555-123-4567.")
             )
         return phone
 
     def clean_start(self) -> datetime:
         moment = parse_start(self.cleaned_data["start"])
         if moment is None:
-            raise forms.ValidationError("Pick a time from the list.")
+            raise forms.ValidationError(_("Pick a time from the list."))
         return moment
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("repeat") and not data.get("count"):
-            self.add_error("count", "Enter how many visits (2 to 26).")
+            self.add_error("count", _("Enter how many visits (2 to 26)."))
         return data
 
 
 class CancelForm(forms.Form):
     reason = forms.CharField(
-        label="Reason (optional)",
+        label=_("Reason (optional)"),
         required=False,
         max_length=500,
-        help_text="Only the provider sees this.",
+        help_text=_("Only the provider sees this."),
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 

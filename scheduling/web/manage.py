@@ -13,8 +13,9 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from common.errors import DomainError
 from common.events import Actor
@@ -63,7 +64,7 @@ def _zone(request: HttpRequest, appointment: Appointment) -> VisitorZone:
 
 
 def _texted(appointment: Appointment) -> str:
-    return " We sent you a text." if appointment.patient.sms_consent else ""
+    return " " + _("We sent you a text.") if appointment.patient.sms_consent else ""
 
 
 def _can_change(appointment: Appointment) -> bool:
@@ -106,21 +107,24 @@ def booked(request: HttpRequest, token: str) -> HttpResponse:
 def manage(request: HttpRequest, token: str) -> HttpResponse:
     appointment = _appointment(token)
     context = _context(request, appointment, token)
-    context["cancel_form"] = CancelForm()
     _audit(request, appointment)
     return render(request, "scheduling/manage.html", context)
 
 
 @never_cache
-@require_POST
+@require_http_methods(["GET", "POST"])
 def cancel(request: HttpRequest, token: str) -> HttpResponse:
+    """GET asks "Cancel your appointment?" (like a move, a cancel is confirmed); POST cancels."""
     appointment = _appointment(token)
-    form = CancelForm(request.POST)
-    if not form.is_valid():
+    if not _can_change(appointment):
+        return HttpResponseRedirect(reverse("manage", args=[token]))
+    form = CancelForm(request.POST) if request.method == "POST" else CancelForm()
+    if request.method == "GET" or not form.is_valid():
         context = _context(request, appointment, token)
         context["cancel_form"] = form
         _audit(request, appointment)
-        return render(request, "scheduling/manage.html", context, status=400)
+        status = 400 if request.method == "POST" else 200
+        return render(request, "scheduling/cancel_confirm.html", context, status=status)
     try:
         cancelled = services.cancel_appointment(
             appointment=appointment, reason=form.cleaned_data["reason"], actor=Actor.PATIENT
@@ -134,7 +138,7 @@ def cancel(request: HttpRequest, token: str) -> HttpResponse:
             AuditAction.CHANGE,
             {"status": (appointment.status, cancelled.status)},
         )
-        messages.success(request, "Your appointment is cancelled." + _texted(appointment))
+        messages.success(request, _("Your appointment is cancelled.") + _texted(appointment))
     return HttpResponseRedirect(reverse("manage", args=[token]))
 
 
@@ -144,7 +148,7 @@ def reschedule(request: HttpRequest, token: str) -> HttpResponse:
     """GET: the picker, or a chosen time to confirm. POST: move the appointment."""
     appointment = _appointment(token)
     if not _can_change(appointment):
-        messages.error(request, "This appointment can no longer be changed online.")
+        messages.error(request, _("This appointment can no longer be changed online."))
         return HttpResponseRedirect(reverse("manage", args=[token]))
     service = appointment.service
     zone = _zone(request, appointment)
@@ -153,7 +157,7 @@ def reschedule(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         form = RescheduleForm(request.POST)
         if not form.is_valid():
-            messages.error(request, "Please pick a time from the list.")
+            messages.error(request, _("Please pick a time from the list."))
             return HttpResponseRedirect(here)
         start = form.cleaned_data["start"]
         try:
@@ -165,12 +169,12 @@ def reschedule(request: HttpRequest, token: str) -> HttpResponse:
                 messages.error(request, error.detail)
                 return HttpResponseRedirect(reverse("manage", args=[token]))
             messages.error(
-                request, "Someone else just booked that time. Please choose another time."
+                request, _("Someone else just booked that time. Please choose another time.")
             )
             week = week_of(start.astimezone(zone.zone).date()).isoformat()
             return HttpResponseRedirect(f"{here}?{urlencode({'week': week})}")
         _audit(request, moved, AuditAction.CHANGE, {"start": (appointment.start, moved.start)})
-        messages.success(request, "Your appointment is moved." + _texted(appointment))
+        messages.success(request, _("Your appointment is moved.") + _texted(appointment))
         return HttpResponseRedirect(reverse("manage", args=[token]))
 
     context = _context(request, appointment, token)
@@ -182,7 +186,7 @@ def reschedule(request: HttpRequest, token: str) -> HttpResponse:
                 new_start=start, new_when=format_when(start, zone.zone), form=RescheduleForm()
             )
             return render(request, "scheduling/reschedule_confirm.html", context)
-        messages.error(request, "That time is no longer available. Please choose another time.")
+        messages.error(request, _("That time is no longer available. Please choose another time."))
     week_start = parse_week(request.GET.get("week")) or default_week(service, zone)
     tz_param = {"tz": zone.name} if zone.source == "chosen" else {}
     context.update(
@@ -193,6 +197,6 @@ def reschedule(request: HttpRequest, token: str) -> HttpResponse:
         slot_query=urlencode(tz_param),
         week_query=urlencode(tz_param),
         hidden=tz_param,
-        flow={"back_url": reverse("manage", args=[token]), "back_label": "Keep my current time"},
+        flow={"back_url": reverse("manage", args=[token]), "back_label": _("Keep my current time")},
     )
     return remember_zone(render(request, "scheduling/reschedule.html", context), zone)

@@ -7,8 +7,15 @@ from datetime import date, datetime, time, timedelta
 from uuid import UUID
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from common.formatting import format_day, format_time
+from common.formatting import (
+    format_day,
+    format_time,
+    format_week,
+    format_weekday,
+    get_language_code,
+)
 from scheduling.availability import selectors as availability
 from scheduling.models import Service
 from scheduling.web.zones import VisitorZone
@@ -32,6 +39,25 @@ class Day:
     day: date
     label: str
     slots: list[Slot] = field(default_factory=list)
+    is_gap = False
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A run of days without a free time, shown as one line ("No times Tue–Wed")."""
+
+    first: date
+    last: date
+    is_gap = True
+
+    @property
+    def label(self) -> str:
+        if self.first == self.last:
+            return _("No times %(day)s") % {"day": format_weekday(self.first)}
+        return _("No times %(first)s–%(last)s") % {
+            "first": format_weekday(self.first),
+            "last": format_weekday(self.last),
+        }
 
 
 @dataclass
@@ -48,8 +74,23 @@ class Week:
         return not any(day.slots for day in self.days)
 
     @property
+    def rows(self) -> list[Day | Gap]:
+        """The days with times, and one Gap for each run of days without (a short list)."""
+        rows: list[Day | Gap] = []
+        for day in self.days:
+            if day.slots:
+                rows.append(day)
+            elif rows and isinstance(rows[-1], Gap):
+                rows[-1] = Gap(rows[-1].first, day.day)
+            else:
+                rows.append(Gap(day.day, day.day))
+        return rows
+
+    @property
     def label(self) -> str:
         end = self.start + timedelta(days=6)
+        if get_language_code() != "en":
+            return format_week(self.start, end)
         if end.month == self.start.month:
             return f"{self.start:%B} {self.start.day}–{end.day}"
         return f"{self.start:%b} {self.start.day} – {end:%b} {end.day}"

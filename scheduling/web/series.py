@@ -11,6 +11,8 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -88,7 +90,7 @@ def cancel_series(request: HttpRequest, token: str) -> HttpResponse:
     series = _series(token)
     start = parse_start(request.POST.get("from", ""))
     if start is None:
-        messages.error(request, "Please pick a visit from the list.")
+        messages.error(request, _("Please pick a visit from the list."))
     else:
         try:
             cancelled = series_services.cancel_series_from(
@@ -98,5 +100,11 @@ def cancel_series(request: HttpRequest, token: str) -> HttpResponse:
             messages.error(request, error.detail)
         else:
             _audit(request, cancelled, AuditAction.CHANGE)
-            messages.success(request, f"{len(cancelled)} visit(s) cancelled.")
+            messages.success(
+                request,
+                ngettext(
+                    "%(count)d visit cancelled.", "%(count)d visits cancelled.", len(cancelled)
+                )
+                % {"count": len(cancelled)},
+            )
     return HttpResponseRedirect(reverse("series-manage", args=[token]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.urls import include, path, re_path
+from django.views.i18n import set_language
 
 from scheduling.calendar.views import provider_feed
 from scheduling.web import booking, find, groups, manage, portal, portal_calendars, series
@@ -10,7 +11,8 @@ from scheduling.web import booking, find, groups, manage, portal, portal_calenda
 urlpatterns: list = [
     # Everything under calendar/ is the feed view's: a bad path gets the same empty 404.
     re_path(r"^calendar/(?P<token>.*)$", provider_feed, name="provider-feed"),
-    # Patient pages
+    # Patient pages; the language switch in their header posts to set_language.
+    path("i18n/setlang/", set_language, name="set_language"),
     path("", find.find_help, name="find-help"),
     path("groups/", groups.find_group, name="find-group"),
     path("providers/<slug:slug>/", booking.provider_page, name="provider"),

@@ -11,6 +11,7 @@ from typing import Any
 
 from django import forms
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from common.errors import DomainError
 from common.limits import client_address
@@ -21,9 +22,9 @@ PROOFS_KEY = "bw_phone_proofs"
 
 class CodeForm(forms.Form):
     code = forms.CharField(
-        label="6-digit code",
+        label=_("6-digit code"),
         max_length=12,
-        error_messages={"required": "Enter the 6-digit code from the text."},
+        error_messages={"required": _("Enter the 6-digit code from the text.")},
         widget=forms.TextInput(
             attrs={
                 "autocomplete": "one-time-code",
@@ -66,7 +67,7 @@ def check(request: HttpRequest, phone: str, form: CodeForm) -> bool:
         form.add_error("code", error.detail)
         return False
     if verification.verified_phone(token) != phone:
-        form.add_error("code", "That code was sent to another number.")
+        form.add_error("code", _("That code was sent to another number."))
         return False
     proofs: dict[str, Any] = dict(request.session.get(PROOFS_KEY, {}))
     proofs[proof_key(phone)] = token

@@ -7,6 +7,8 @@ from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from common.timezones import get_zone, is_timezone
 
@@ -14,18 +16,18 @@ TZ_COOKIE = "bw_tz"
 FALLBACK_ZONE = "America/New_York"
 
 # Friendly names for the zones most visitors are in; any other IANA zone is shown as-is.
-COMMON_ZONES: list[tuple[str, str]] = [
-    ("America/New_York", "Eastern Time (New York)"),
-    ("America/Chicago", "Central Time (Chicago)"),
-    ("America/Denver", "Mountain Time (Denver)"),
-    ("America/Phoenix", "Arizona (Phoenix)"),
-    ("America/Los_Angeles", "Pacific Time (Los Angeles)"),
-    ("America/Anchorage", "Alaska (Anchorage)"),
-    ("Pacific/Honolulu", "Hawaii (Honolulu)"),
-    ("America/Puerto_Rico", "Atlantic Time (Puerto Rico)"),
-    ("Pacific/Guam", "Chamorro Time (Guam)"),
-    ("Pacific/Pago_Pago", "Samoa (Pago Pago)"),
-    ("UTC", "Coordinated Universal Time (UTC)"),
+COMMON_ZONES: list[tuple[str, str | Promise]] = [
+    ("America/New_York", _("Eastern Time (New York)")),
+    ("America/Chicago", _("Central Time (Chicago)")),
+    ("America/Denver", _("Mountain Time (Denver)")),
+    ("America/Phoenix", _("Arizona (Phoenix)")),
+    ("America/Los_Angeles", _("Pacific Time (Los Angeles)")),
+    ("America/Anchorage", _("Alaska (Anchorage)")),
+    ("Pacific/Honolulu", _("Hawaii (Honolulu)")),
+    ("America/Puerto_Rico", _("Atlantic Time (Puerto Rico)")),
+    ("Pacific/Guam", _("Chamorro Time (Guam)")),
+    ("Pacific/Pago_Pago", _("Samoa (Pago Pago)")),
+    ("UTC", _("Coordinated Universal Time (UTC)")),
 ]
 
 # A first guess before the browser says where it is: the zone most of a state lives in.
@@ -56,14 +58,14 @@ class VisitorZone:
 
     @property
     def label(self) -> str:
-        return dict(COMMON_ZONES).get(self.name, self.name.replace("_", " "))
+        return str(dict(COMMON_ZONES).get(self.name, self.name.replace("_", " ")))
 
     def abbreviation(self, at: datetime | None = None) -> str:
         from django.utils import timezone
 
         return (at or timezone.now()).astimezone(self.zone).strftime("%Z")
 
-    def choices(self) -> list[tuple[str, str]]:
+    def choices(self) -> list[tuple[str, str | Promise]]:
         if self.name in dict(COMMON_ZONES):
             return COMMON_ZONES
         return [(self.name, self.label), *COMMON_ZONES]

@@ -806,6 +806,7 @@ def _url_names(patterns: list[Any], namespace: str = "") -> set[str]:
 NO_PATIENT_DATA = {
     "healthz",
     "resources",  # crisis lines and meeting finders, the same for everyone
+    "set_language",  # sets the language cookie and redirects
     "metrics",  # counts by route pattern and outcome; no record, name or token
     "admin/login/",
     "login",
@@ -879,6 +880,7 @@ def test_an_admin_edit_of_a_patient_keeps_old_and_new_values_in_their_timeline(w
         "email": world.patient.email,
         "timezone": "America/Chicago",
         "state": "NY",
+        "language": "en",
         "sms_consent": "on",
     }
     assert admin.post(path, fields).status_code == 302

@@ -128,7 +128,7 @@ def test_a_second_service_can_be_chosen(client, service):
     ServiceFactory(provider=service.provider, slug="group", name="Group", capacity=8, position=1)
     response = page(client, service, state="NY", service="group")
     assert "service=group" in response.text
-    assert 'value="group" checked' in response.text
+    assert 'value="group" selected' in response.text
 
 
 # --- booking form ---------------------------------------------------------------------------

@@ -47,7 +47,7 @@ def test_only_providers_licensed_in_the_state_are_listed_with_their_next_opening
     assert "LCSW" in response.text
     assert "Sam Texas" not in response.text
     assert "1 provider can see people in New York" in response.text
-    assert "Next opening: <strong>Tue Mar 3, 9:00 AM EST</strong>" in response.text
+    assert "Tue Mar 3, 9:00 AM EST</a>" in response.text
     assert f"/providers/{ny.provider.slug}/?state=NY" in response.text
 
 
@@ -82,3 +82,63 @@ def test_a_provider_without_open_times_says_so(client):
     make_service(provider_kwargs={"hours": []})
     response = client.get("/?state=NY")
     assert "No open times in the coming weeks" in response.text
+
+
+def _card_names(response) -> list[str]:
+    import re
+
+    return re.findall(r'<h3><a href="/providers/[^"]+">([^<]+)</a>', response.text)
+
+
+def test_results_are_soonest_first_and_name_is_a_choice(client):
+    make_service(provider_kwargs={"name": "Amy Later"}, min_notice_hours=72)
+    make_service(provider_kwargs={"name": "Zoe Sooner"})
+    make_service(provider_kwargs={"name": "Max Never", "hours": []})
+    assert _card_names(client.get("/?state=NY")) == ["Zoe Sooner", "Amy Later", "Max Never"]
+    by_name = client.get("/?state=NY&sort=name")
+    assert _card_names(by_name) == ["Amy Later", "Max Never", "Zoe Sooner"]
+
+
+def test_the_next_opening_is_one_tap_to_the_booking_form_for_that_time(client):
+    service = make_service(provider_kwargs={"name": "Dana Whitfield"})
+    response = client.get("/?state=NY")
+    link = (
+        f"/providers/{service.provider.slug}/book/?service={service.slug}&amp;state=NY&amp;start="
+    )
+    assert link in response.text
+    href = response.text.split(link)[1].split('"')[0]
+    form = client.get(link.replace("&amp;", "&") + href)
+    assert form.status_code == 200
+    assert "Almost done: your details" in form.text
+
+
+def test_the_search_costs_the_same_queries_for_two_or_eight_providers(
+    client, django_assert_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for _ in range(2):
+        make_service()
+    with CaptureQueriesContext(connection) as two:
+        client.get("/?state=NY")
+    for _ in range(6):
+        make_service()
+    with django_assert_num_queries(len(two.captured_queries)):
+        response = client.get("/?state=NY")
+    assert "8 providers can see people in New York" in response.text
+
+
+def test_a_photo_and_intro_show_on_the_card_and_its_origin_is_allowed_for_images(client):
+    make_service(
+        provider_kwargs={
+            "name": "Dana Whitfield",
+            "intro": "I help adults rebuild routines.",
+            "photo_url": "https://photos.example.org/dana.jpg",
+        }
+    )
+    response = client.get("/?state=NY")
+    assert "I help adults rebuild routines." in response.text
+    assert 'src="https://photos.example.org/dana.jpg"' in response.text
+    assert "https://photos.example.org" in response["Content-Security-Policy"]
+    assert "https://photos.example.org" not in client.get("/")["Content-Security-Policy"]

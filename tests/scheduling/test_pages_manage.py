@@ -50,10 +50,38 @@ def test_a_bad_token_is_404_for_cancel_and_cancels_nothing(client, appointment):
     assert appointment.status == AppointmentStatus.CONFIRMED
 
 
-def test_cancel_only_answers_post_so_link_scanners_change_nothing(client, appointment):
-    assert client.get(manage_path(appointment) + "/cancel").status_code == 405
+def test_cancel_asks_for_confirmation_and_a_get_changes_nothing(client, appointment):
+    response = client.get(manage_path(appointment) + "/cancel")
+    assert response.status_code == 200
+    assert "Cancel your appointment?" in response.text
+    assert "Yes, cancel my appointment" in response.text
+    assert f'href="{manage_path(appointment)}"' in response.text  # keep it
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.CONFIRMED
+
+
+def test_the_manage_page_links_to_the_cancel_question_instead_of_cancelling(client, appointment):
+    response = client.get(manage_path(appointment))
+    assert f'href="{manage_path(appointment)}/cancel"' in response.text
+    assert 'action="' + manage_path(appointment) + '/cancel"' not in response.text
+
+
+def test_private_pages_hide_credentials_unless_the_provider_opts_in(client, appointment):
+    provider = appointment.provider
+    provider.credentials = "LCADC"
+    provider.save()
+    assert "LCADC" not in client.get(manage_path(appointment)).text
+    assert "LCADC" not in client.get(manage_path(appointment) + "/cancel").text
+    provider.credentials_on_private_pages = True
+    provider.save()
+    assert "LCADC" in client.get(manage_path(appointment)).text
+
+
+def test_the_public_profile_still_lists_credentials(client, appointment):
+    provider = appointment.provider
+    provider.credentials = "LCADC"
+    provider.save()
+    assert "LCADC" in client.get(f"/providers/{provider.slug}/?state=NY").text
 
 
 def test_the_manage_page_only_shows_and_never_changes_anything(client, appointment):

@@ -313,6 +313,8 @@ def test_each_result_is_a_card_with_next_available_in_utc(client, provider):
         "name": "Dana Whitfield",
         "display_name": "Dana W.",
         "credentials": "LCSW",
+        "intro": "",
+        "photo_url": "",
         "kind": "therapist",
         "timezone": "America/New_York",
         "licensed_states": ["NJ", "NY"],

@@ -7,11 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.utils import translation
 
 from common.formatting import format_when
 from notifications import recording as outbox
 from notifications.models import Channel
-from scheduling.booking.messages import render_sms, sms_name
+from scheduling.booking.messages import patient_language, render_sms, sms_name
 from scheduling.booking.waitlist.links import entry_url, sealed_entry_url
 from scheduling.booking.waitlist.models import WaitlistEntry, WaitlistOffer
 from scheduling.circle.contact import safe_contact
@@ -29,9 +30,13 @@ def provider_page_url(entry: WaitlistEntry) -> str:
 def offer_context(offer: WaitlistOffer, *, sealed: bool = True) -> dict[str, Any]:
     entry = offer.entry
     contact = safe_contact(entry.patient)
+    language = patient_language(entry.patient)
+    with translation.override(language):
+        when = format_when(offer.start, entry.patient.timezone)
     return {
+        "language": language,
         "provider_name": contact.provider_name(sms_name(entry.provider.name)),
-        "when": format_when(offer.start, entry.patient.timezone),
+        "when": when,
         "minutes": hold_minutes(),
         "url": sealed_entry_url() if sealed else entry_url(entry),
         "contact_line": settings.SERVICE_CONTACT_LINE,
@@ -54,6 +59,7 @@ def offer_message(offer: WaitlistOffer) -> outbox.Outgoing:
 def taken_reply(entry: WaitlistEntry, position: int | None) -> str:
     """A kind answer to a Y that came too late, with where to look next."""
     context = {
+        "language": patient_language(entry.patient),
         "position": position,
         "url": entry_url(entry) if position else provider_page_url(entry),
         "contact_line": settings.SERVICE_CONTACT_LINE,

@@ -6,10 +6,8 @@ offer, known or not, gets the same answer as any unknown word.
 
 from __future__ import annotations
 
-from common.formatting import format_when
 from common.phones import phone_hash
-from scheduling.booking.links import manage_url
-from scheduling.booking.messages import render_sms, sms_name
+from scheduling.booking.messages import message_context, render_sms
 from scheduling.booking.waitlist.messages import taken_reply
 from scheduling.booking.waitlist.models import OfferStatus, WaitlistOffer
 from scheduling.booking.waitlist.services import accept_offer, position_of
@@ -30,10 +28,5 @@ def answer_accept(*, phone: str) -> str | None:
         if taken.offer.status == OfferStatus.ACCEPTED:
             return None  # already taken by this number: the confirmation said so
         return taken_reply(taken.entry, position_of(taken.entry))
-    appointment = taken.appointment
-    context = {
-        "when": format_when(appointment.start, appointment.patient.timezone),
-        "provider_name": sms_name(appointment.provider.name),
-        "manage_url": manage_url(appointment),
-    }
-    return render_sms("waitlist_booked", context)
+    # A reply sent straight back: real links; the patient's language and contact rules.
+    return render_sms("waitlist_booked", message_context(taken.appointment, sealed=False))

@@ -29,11 +29,44 @@
     window.location.replace(window.location.href);
   }
 
-  // Time zone pickers submit themselves when changed (a button remains for keyboard users).
-  function autoSubmitZone() {
-    var selects = document.querySelectorAll("select[data-autosubmit]");
-    Array.prototype.forEach.call(selects, function (select) {
-      select.addEventListener("change", function () { select.form.submit(); });
+  // The picker's visit type and time zone update the times in place: the same GET the
+  // button makes, fetched, and its times swapped in. Focus stays on the control.
+  function livePicker() {
+    var form = document.querySelector("form[data-live-picker]");
+    var results = document.querySelector("[data-picker-results]");
+    if (!form || !results || !window.fetch || !window.DOMParser) return;
+    var button = form.querySelector("[data-live-picker-button]");
+    var status = form.querySelector("[data-live-picker-status]");
+    var help = document.getElementById("tz-help");
+    if (button) button.hidden = true;
+    var latest = 0;
+    function update() {
+      var query = new URLSearchParams(new FormData(form)).toString();
+      var url = form.getAttribute("action") || window.location.pathname;
+      url = (url || window.location.pathname) + "?" + query;
+      var ticket = ++latest;
+      results.setAttribute("aria-busy", "true");
+      fetch(url, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
+        .then(function (response) {
+          if (!response.ok) throw new Error(String(response.status));
+          return response.text();
+        })
+        .then(function (html) {
+          if (ticket !== latest) return;
+          var doc = new DOMParser().parseFromString(html, "text/html");
+          var fresh = doc.querySelector("[data-picker-results]");
+          if (!fresh) throw new Error("no times");
+          results.innerHTML = fresh.innerHTML;
+          var freshHelp = doc.getElementById("tz-help");
+          if (help && freshHelp) help.textContent = freshHelp.textContent;
+          results.removeAttribute("aria-busy");
+          window.history.replaceState(null, "", url);
+          if (status) status.textContent = status.getAttribute("data-done") || "Times updated.";
+        })
+        .catch(function () { form.submit(); });
+    }
+    Array.prototype.forEach.call(form.querySelectorAll("select"), function (select) {
+      select.addEventListener("change", update);
     });
   }
 
@@ -47,10 +80,11 @@
         var text = target ? target.textContent.trim() : "";
         function done(message) { if (status) status.textContent = message; }
         if (navigator.clipboard && navigator.clipboard.writeText) {
-          navigator.clipboard.writeText(text).then(function () { done("Copied."); },
-            function () { done("Could not copy. Select the address and copy it."); });
+          navigator.clipboard.writeText(text).then(
+            function () { done(button.getAttribute("data-copied") || "Copied."); },
+            function () { done(button.getAttribute("data-copy-failed") || "Could not copy."); });
         } else {
-          done("Select the address and copy it.");
+          done(button.getAttribute("data-copy-failed") || "Could not copy.");
         }
       });
     });
@@ -77,7 +111,7 @@
 
   adoptBrowserZone();
   document.addEventListener("DOMContentLoaded", function () {
-    autoSubmitZone();
+    livePicker();
     copyButtons();
     submitOnce();
     focusErrors();
