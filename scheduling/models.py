@@ -25,6 +25,8 @@ from scheduling.booking.waitlist.models import WaitlistEntry, WaitlistOffer  # n
 from scheduling.calendar.models import BusyInterval, CalendarSource  # noqa: F401 (found here too)
 from scheduling.circle import models as circle_models  # noqa: F401 (found here too)
 
+LANGUAGES = [("en", "English"), ("es", "Español")]  # the patient pages' and messages'
+
 
 def validate_timezone(value: str) -> None:
     if not is_timezone(value):
@@ -82,10 +84,9 @@ class Provider(models.Model):
     kind = models.CharField(max_length=32, choices=ProviderKind.choices, db_index=True)
     timezone = models.CharField(max_length=64, validators=[validate_timezone])
     bio = models.TextField(blank=True)
-    intro = models.CharField(max_length=140, blank=True)  # one line under the name
-    photo_url = models.CharField(max_length=500, blank=True)  # https:// or a /static/ path
-    # Credentials can name the kind of care: private pages show them only when asked to.
-    credentials_on_private_pages = models.BooleanField(default=False)
+    intro = models.CharField(max_length=140, blank=True, help_text="One line under the name")
+    photo_url = models.CharField(max_length=500, blank=True, help_text="https:// or /static/ path")
+    credentials_on_private_pages = models.BooleanField(default=False)  # they can name the care
     email = models.EmailField(blank=True, help_text="Organizer address on calendar invites")
     accepting_new_patients = models.BooleanField(default=True, db_index=True)
     offers_video = models.BooleanField(default=True)
@@ -284,9 +285,6 @@ class TimeOff(models.Model):
     def clean(self) -> None:
         if self.start and self.end and self.end <= self.start:
             raise ValidationError({"end": "must be after start"})
-
-
-LANGUAGES = [("en", "English"), ("es", "Español")]  # the patient pages' and messages'
 
 
 class Patient(models.Model):
