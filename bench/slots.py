@@ -198,6 +198,20 @@ def main() -> int:
             f"  [{sum(1 for v in found_next.values() if v)}/{len(found_next)} found, "
             f"{len(queries)} queries]",
         )
+        # (d) the Find help page: every provider licensed in the state, soonest opening first
+        print("(d) Find help page (HTML), soonest first and by name")
+        for label, query in (("soonest first", "state=NY"), ("by name", "state=NY&sort=name")):
+            ms, page = median_ms(lambda q=query: client.get(f"/?{q}"), max(3, args.repeat // 3))
+            assert page.status_code == 200
+            with CaptureQueriesContext(connection) as queries:
+                client.get(f"/?{query}")
+            cards = page.content.count(b'<article class="card">')
+            report(
+                f"GET /?{query} ({label})",
+                ms,
+                targets["c"],
+                f"  [{cards} cards, {len(page.content) // 1024} KB, {len(queries)} queries]",
+            )
 
     remove_busy_blocks()  # a --reuse run starts without them too
     measure()

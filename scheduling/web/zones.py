@@ -70,6 +70,17 @@ class VisitorZone:
             return COMMON_ZONES
         return [(self.name, self.label), *COMMON_ZONES]
 
+    @property
+    def js_offsets(self) -> str:
+        """'300,240': minutes behind UTC on Jan 1 and Jul 1 (as JavaScript's
+        getTimezoneOffset says them), so a browser whose clock agrees skips asking Intl."""
+        year = self.today().year
+        offsets = []
+        for month in (1, 7):
+            offset = datetime(year, month, 1, 12, tzinfo=self.zone).utcoffset()
+            offsets.append(str(-int(offset.total_seconds() // 60)) if offset is not None else "")
+        return ",".join(offsets)
+
     def today(self) -> date:
         from django.utils import timezone
 

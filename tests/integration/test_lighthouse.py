@@ -41,10 +41,14 @@ pytestmark = [
 
 
 def scores(url: str, name: str) -> dict[str, int]:
-    """Lighthouse's advice for noisy machines: the median of three runs when one falls short."""
+    """Lighthouse's advice for noisy machines (CI shares two cores): when a run falls short,
+    up to five runs, stopping once three agree, and the median of them."""
     runs = [lighthouse(url, name)]
-    if min(runs[0].values()) < MINIMUM:
-        runs += [lighthouse(url, f"{name}-{i}") for i in (2, 3)]
+    while min(runs[0].values()) < MINIMUM and len(runs) < 5:
+        passed = sum(min(run.values()) >= MINIMUM for run in runs)
+        if passed >= 3 or len(runs) - passed >= 3:
+            break
+        runs.append(lighthouse(url, f"{name}-{len(runs) + 1}"))
     return {key: sorted(run[key] for run in runs)[len(runs) // 2] for key in CATEGORIES}
 
 

@@ -142,3 +142,9 @@ def test_a_photo_and_intro_show_on_the_card_and_its_origin_is_allowed_for_images
     assert 'src="https://photos.example.org/dana.jpg"' in response.text
     assert "https://photos.example.org" in response["Content-Security-Policy"]
     assert "https://photos.example.org" not in client.get("/")["Content-Security-Policy"]
+
+
+def test_a_guessed_zone_carries_its_offsets_so_a_browser_that_agrees_asks_nothing(client):
+    # New York: 300 minutes behind UTC in January, 240 in July (JavaScript's sign).
+    assert 'data-tz-source="default" data-tz-offsets="300,240"' in client.get("/?state=NY").text
+    assert 'data-tz-offsets="600,600"' in client.get("/?state=HI").text
