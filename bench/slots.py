@@ -12,6 +12,8 @@ and measures again, printing both figures side by side: the target is within 10%
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import os
 import statistics
 import sys
@@ -54,6 +56,7 @@ def main() -> int:
     parser.add_argument(
         "--busy-blocks", type=int, default=500, help="external busy times per provider, 0: none"
     )
+    parser.add_argument("--rounds", type=int, default=3, help="comparison rounds (busy times)")
     parser.add_argument(
         "--reuse",
         action="store_true",
@@ -215,17 +218,34 @@ def main() -> int:
 
     remove_busy_blocks()  # a --reuse run starts without them too
     measure()
-    without = dict(FIGURES)
     if args.busy_blocks:
         print(f"\nagain with {args.busy_blocks} external busy times per provider (issue 16)")
         added_s = add_busy_blocks(data, args.busy_blocks)
         print(f"  ({args.busy_blocks * data.providers:,} busy intervals stored in {added_s:.1f} s)")
-        FIGURES.clear()
-        measure()
-        # The machine is shared: wall time includes waiting for a core, CPU time does not.
-        print(f"\n  {'median ms, without -> with busy times':<60} {'wall':>24}   {'cpu':>24}")
-        for label, (before, before_cpu) in without.items():
-            after, after_cpu = FIGURES[label]
+        # The machine is shared and its load swings: rounds alternate reading the busy
+        # times (real) and not reading them (availability.BusyInterval swapped for TimeOff,
+        # which adds the few time-off rows again), and each figure keeps its best median.
+        from scheduling.availability import selectors as loading
+        from scheduling.models import TimeOff
+
+        real = loading.BusyInterval
+        best: dict[str, dict[str, tuple[float, float]]] = {"without": {}, "with": {}}
+        for _ in range(args.rounds):
+            for mode, model in (("without", TimeOff), ("with", real)):
+                loading.BusyInterval = model  # type: ignore[misc,assignment]
+                FIGURES.clear()
+                with contextlib.redirect_stdout(io.StringIO()):
+                    measure()
+                for label, (ms, cpu) in FIGURES.items():
+                    kept = best[mode].get(label, (ms, cpu))
+                    best[mode][label] = (min(ms, kept[0]), min(cpu, kept[1]))
+        loading.BusyInterval = real  # type: ignore[misc,assignment]
+        print(
+            f"\n  {'best median of ' + str(args.rounds) + ' rounds, ms: without -> with':<60} "
+            f"{'wall':>24}   {'cpu':>24}"
+        )
+        for label, (before, before_cpu) in best["without"].items():
+            after, after_cpu = best["with"][label]
             change = (after - before) / before * 100 if before else 0.0
             change_cpu = (after_cpu - before_cpu) / before_cpu * 100 if before_cpu else 0.0
             ok = min(change, change_cpu) <= 10

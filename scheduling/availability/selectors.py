@@ -389,8 +389,9 @@ def next_available(
     more when some service with hours has no free time in the first days.
 
     Nearly every provider has a free time within days: the first pass loads only
-    FIRST_WINDOW (a provider with 500 calendar busy times would otherwise load them all
-    for the whole horizon); the services still without a slot then read the rest.
+    FIRST_WINDOW after the shortest notice (a provider with 500 calendar busy times would
+    otherwise load them all for the whole horizon); the services still without a slot then
+    read the rest.
     """
     now = _as_aware("now", now or timezone.now())
     active = [s for s in services if s.is_active]
@@ -404,11 +405,13 @@ def next_available(
         return now + min(span, _DAY * 800)
 
     reach = max(_reach(s) for s in active)
-    first_end = now + FIRST_WINDOW
     zones = _zones_of(active)
     furthest = max(map(reaches, active))
+    # Nothing is offered inside the minimum notice: its busy times need not be read.
+    earliest = now + min(timedelta(hours=s.min_notice_hours) for s in active)
+    first_end = earliest + FIRST_WINDOW
     times = load_times(
-        zones, start=now - reach, end=min(first_end, furthest) + reach, overrides_end=furthest
+        zones, start=earliest - reach, end=min(first_end, furthest) + reach, overrides_end=furthest
     )
     later: list[Service] = []
     for service in active:
