@@ -28,7 +28,7 @@ from scheduling.booking import links
 from scheduling.booking.groups import find_groups
 from scheduling.booking.patients import PatientDetails
 from scheduling.booking.waitlist import services as waitlist
-from scheduling.booking.waitlist.links import entry_for_token, entry_token
+from scheduling.booking.waitlist.links import entry_for_token, entry_token, entry_url
 from scheduling.booking.waitlist.models import WaitlistEntry
 from scheduling.models import Appointment, Language, Provider
 from scheduling.web.portal import provider_required
@@ -87,6 +87,7 @@ def waitlist_page(request: HttpRequest, token: str) -> HttpResponse:
         "position": waitlist.position_of(entry),
         "offer": waitlist.held_offer(entry),
         "zone": entry.patient.timezone,
+        "page_url": entry_url(entry),
     }
     return render(request, "scheduling/waitlist.html", context)
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 from django.urls import path, re_path
 
 from scheduling.calendar.views import provider_feed
-from scheduling.web import booking, find, groups, manage, portal, portal_calendars, series
+from scheduling.web import (
+    booking,
+    find,
+    group_wait,
+    groups,
+    manage,
+    portal,
+    portal_calendars,
+    series,
+)
 
 urlpatterns: list = [
     # Everything under calendar/ is the feed view's: a bad path gets the same empty 404.
@@ -13,6 +22,7 @@ urlpatterns: list = [
     # Patient pages
     path("", find.find_help, name="find-help"),
     path("groups/", groups.find_group, name="find-group"),
+    path("groups/<slug:slug>/wait/", group_wait.wait_for_seat, name="group-wait"),
     path("providers/<slug:slug>/", booking.provider_page, name="provider"),
     path("providers/<slug:slug>/book/", booking.book, name="book"),
     # The private manage link: GET shows, every change is a POST.
