@@ -6,9 +6,9 @@ causes (scheduling.booking.messages) and tells the observers (scheduling.booking
 
 No double booking: on PostgreSQL the exclusion constraint `appointment_no_overlap` refuses
 an overlapping active appointment (we turn the refusal into 409 `slot_unavailable`); seats
-of a group session are counted under a row lock on the Service row, which always exists.
-Every booking and move first locks the Provider row, as waitlist offers do: a held offer
-is busy time the constraint does not see, so the two must serialize.
+of a group session are counted under a row lock on the Provider row, which always exists.
+Every booking and move takes that lock, as waitlist offers do: a held offer is busy time
+(or a seat) the constraint does not see, so offers and bookings must serialize.
 On SQLite the IMMEDIATE transaction serializes writers and the overlap is re-checked inside it.
 """
 
@@ -96,8 +96,7 @@ def _lock_provider_times(service: Service) -> None:
 
 
 def _hold_seat(appointment: Appointment, service: Service) -> None:
-    """For a group session: lock the Service row, then count the taken seats."""
-    Service.objects.select_for_update().filter(pk=service.pk).values_list("pk").first()
+    """For a group session: count the taken seats (under the Provider row's lock)."""
     seats = (
         Appointment.objects.filter(session_key=appointment.session_key, status__in=ACTIVE_STATUSES)
         .exclude(pk=appointment.pk)
