@@ -32,6 +32,18 @@ class PatientDetails:
     language: str = ""  # the page's language ("en", "es"); empty keeps the saved one
 
 
+def details_of(patient: Patient) -> PatientDetails:
+    """A stored patient's details as a booking form gives them, for a booking made for
+    someone who already proved the phone (a waitlist offer, a visit's private link)."""
+    return PatientDetails(
+        name=patient.name,
+        phone=patient.phone,
+        timezone=patient.timezone,
+        state=patient.state,
+        email=patient.email,
+    )
+
+
 def normalize_phone(raw: str, *, region: str | None = None) -> str:
     """Return the E.164 form of a valid phone number or raise DomainError(invalid_phone)."""
     error = DomainError(

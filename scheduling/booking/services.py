@@ -6,7 +6,9 @@ causes (scheduling.booking.messages) and tells the observers (scheduling.booking
 
 No double booking: on PostgreSQL the exclusion constraint `appointment_no_overlap` refuses
 an overlapping active appointment (we turn the refusal into 409 `slot_unavailable`); seats
-of a group session are counted under a row lock on the Service row, which always exists.
+of a group session are counted under a row lock on the Provider row, which always exists.
+Every booking and move takes that lock, as waitlist offers do: a held offer is busy time
+(or a seat) the constraint does not see, so offers and bookings must serialize.
 On SQLite the IMMEDIATE transaction serializes writers and the overlap is re-checked inside it.
 """
 
@@ -37,6 +39,7 @@ from scheduling.models import (
     AppointmentEventKind,
     AppointmentStatus,
     Patient,
+    Provider,
     Series,
     Service,
 )
@@ -84,9 +87,16 @@ def _place(appointment: Appointment, service: Service, start: datetime) -> None:
     appointment.session_key = session_key_for(service, start)
 
 
+def _lock_provider_times(service: Service) -> None:
+    """Lock the Provider row: the lock waitlist offers are made under (offer_places), so a
+    booking and an offer of the same time serialize and the second sees the first's row
+    (an offer is no appointment, so the exclusion constraint cannot refuse the pair).
+    Taken before the Service row, in the order offer_places and the directory writer use."""
+    Provider.objects.select_for_update().filter(pk=service.provider_id).values_list("pk").first()
+
+
 def _hold_seat(appointment: Appointment, service: Service) -> None:
-    """For a group session: lock the Service row, then count the taken seats."""
-    Service.objects.select_for_update().filter(pk=service.pk).values_list("pk").first()
+    """For a group session: count the taken seats (under the Provider row's lock)."""
     seats = (
         Appointment.objects.filter(session_key=appointment.session_key, status__in=ACTIVE_STATUSES)
         .exclude(pk=appointment.pk)
@@ -248,6 +258,7 @@ def book_appointment(
     )
     start = _within_reach(service, start, now)
     appointment = new_appointment(service=service, patient=person, start=start)
+    _lock_provider_times(service)
     if service.is_group:
         _hold_seat(appointment, service)
     _require_offered(service, appointment.start, now)
@@ -286,6 +297,7 @@ def reschedule_appointment(
     service = appointment.service
     old_start = appointment.start
     _place(appointment, service, _within_reach(service, start, now))
+    _lock_provider_times(service)
     if service.is_group:
         appointment.video_room = video_room_for(appointment.session_key)
         _hold_seat(appointment, service)

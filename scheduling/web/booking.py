@@ -189,6 +189,8 @@ def book(request: HttpRequest, slug: str, *, flow: BookingFlow | None = None) ->
     status = 200
     if request.method == "POST":
         form = BookForm(request.POST)
+        if service.is_group:
+            form.for_group()
         earlier = _earlier_attempt(request)
         if earlier:
             # A second tap on "Book" (slow phone, back button) shows the first booking.
@@ -277,6 +279,8 @@ def book(request: HttpRequest, slug: str, *, flow: BookingFlow | None = None) ->
                 "attempt": secrets.token_urlsafe(12),
             }
         )
+        if service.is_group:
+            form.for_group()
 
     context = _context(
         request, provider, service, offered, flow, form, zone, state=state, start=start

@@ -152,6 +152,15 @@ class BookForm(forms.Form):
             )
         return phone
 
+    def for_group(self) -> BookForm:
+        """A group seat needs only a first name or an alias (no one else in the group sees
+        it); email stays optional, as for every booking."""
+        name = self.fields["name"]
+        name.label, name.help_text = "First name or alias", "Only the facilitator sees it."
+        name.error_messages["required"] = "Enter a first name or an alias."
+        name.widget.attrs["autocomplete"] = "given-name"
+        return self
+
     def clean_start(self) -> datetime:
         moment = parse_start(self.cleaned_data["start"])
         if moment is None:

@@ -26,9 +26,9 @@ from scheduling.audit.requests import record
 from scheduling.audit.services import Subject, appointment_subject
 from scheduling.booking import links
 from scheduling.booking.groups import find_groups
-from scheduling.booking.patients import PatientDetails
+from scheduling.booking.patients import details_of
 from scheduling.booking.waitlist import services as waitlist
-from scheduling.booking.waitlist.links import entry_for_token, entry_token
+from scheduling.booking.waitlist.links import entry_for_token, entry_token, entry_url
 from scheduling.booking.waitlist.models import WaitlistEntry
 from scheduling.models import Appointment, Language, Provider
 from scheduling.web.portal import provider_required
@@ -87,6 +87,7 @@ def waitlist_page(request: HttpRequest, token: str) -> HttpResponse:
         "position": waitlist.position_of(entry),
         "offer": waitlist.held_offer(entry),
         "zone": entry.patient.timezone,
+        "page_url": entry_url(entry),
     }
     return render(request, "scheduling/waitlist.html", context)
 
@@ -117,17 +118,10 @@ def wait_for_earlier(request: HttpRequest, token: str) -> HttpResponse:
     appointment = links.appointment_for_token(token)
     if appointment is None:
         raise Http404("This link does not work.")
-    patient = appointment.patient
     try:
         entry, _ = waitlist.join_waitlist(
             service=appointment.service,
-            patient=PatientDetails(
-                name=patient.name,
-                phone=patient.phone,
-                timezone=patient.timezone,
-                state=patient.state,
-                email=patient.email,
-            ),
+            patient=details_of(appointment.patient),
             sms_consent=True,
             possession=True,  # the manage link was texted to this patient
             appointment=appointment,

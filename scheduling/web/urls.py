@@ -6,7 +6,16 @@ from django.urls import include, path, re_path
 from django.views.i18n import set_language
 
 from scheduling.calendar.views import provider_feed
-from scheduling.web import booking, find, groups, manage, portal, portal_calendars, series
+from scheduling.web import (
+    booking,
+    find,
+    group_wait,
+    groups,
+    manage,
+    portal,
+    portal_calendars,
+    series,
+)
 
 urlpatterns: list = [
     # Everything under calendar/ is the feed view's: a bad path gets the same empty 404.
@@ -15,6 +24,7 @@ urlpatterns: list = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("", find.find_help, name="find-help"),
     path("groups/", groups.find_group, name="find-group"),
+    path("groups/<slug:slug>/wait/", group_wait.wait_for_seat, name="group-wait"),
     path("providers/<slug:slug>/", booking.provider_page, name="provider"),
     path("providers/<slug:slug>/book/", booking.book, name="book"),
     # The private manage link: GET shows, every change is a POST.

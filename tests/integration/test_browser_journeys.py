@@ -19,6 +19,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 from common.crypto import blind_index
 from notifications.models import Notification
 from referrals.models import ReferralStatus
+from scheduling.booking.groups import find_groups
 from scheduling.calendar import sync
 from scheduling.calendar.models import CalendarSource
 from scheduling.models import Appointment, AppointmentStatus
@@ -26,6 +27,7 @@ from tests.factories import LanguageFactory, ProviderFactory, ServiceFactory, Us
 from tests.integration.browser_support import Journey, launch_browser, new_context
 from tests.scheduling.calendar_server import calendar_server
 from tests.scheduling.referral_helpers import offer_referral
+from tests.scheduling.waitlist_helpers import group_service, seat
 
 pytestmark = [
     pytest.mark.browser,
@@ -99,7 +101,9 @@ def enter_texted_code(page: Page, phone: str, journey: Journey | None = None) ->
     code = re.search(r"\b(\d{6})\b", body)
     assert code is not None, body
     page.get_by_label("6-digit code").fill(code.group(1))
-    page.get_by_role("button", name=re.compile("Book this time|Send request")).click()
+    page.get_by_role(
+        "button", name=re.compile("Book this time|Send request|Join the waitlist")
+    ).click()
 
 
 def test_find_book_confirm_manage_reschedule_and_cancel(live_server, browser: Browser, service):
@@ -407,6 +411,36 @@ def test_referral_link_booking_marks_the_referral_scheduled(live_server, browser
     page.goto(f"{live_server.url}/r/{token}")
     expect(page.get_by_text("You already have an appointment")).to_be_visible()
     context.close()
+
+
+def test_a_visitor_waits_for_a_seat_in_a_full_group_meeting(live_server, browser: Browser):
+    journey = Journey("group-waitlist")
+    service = group_service(capacity=2, provider_kwargs={"hours": EVERY_DAY_EVENING})
+    first = find_groups(state="NY")[0].meetings[0].start
+    seat(service, first, "Robin", "+12125550111")
+    seat(service, first, "Sky", "+12125550112")
+    page = new_context(browser, timezone_id="America/New_York").new_page()
+
+    page.goto(live_server.url + "/groups/?state=NY")
+    expect(page.get_by_text(re.compile(r"full \(you can join its waitlist\)"))).to_be_visible()
+    journey.check(page, "group finder")
+    page.get_by_role("link", name=re.compile("^Wait for a seat")).first.click()
+    expect(page.get_by_role("heading", name="Wait for a seat")).to_be_visible()
+    journey.check(page, "wait form")
+
+    page.get_by_label("First name or alias").fill("Moonbeam")
+    page.get_by_label("Mobile phone number").fill("212-555-0166")
+    page.get_by_label(re.compile("text me when a seat opens")).check()
+    page.get_by_role("button", name="Join the waitlist").click()
+    enter_texted_code(page, "+12125550166", journey)
+
+    expect(page.get_by_text("You are number 1 in line.")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"/w/[\w-]+$"))).to_be_visible()
+    journey.check(page, "place in line")
+    assert "Robin" not in page.content() and "Sky" not in page.content()
+
+
+EVERY_DAY_EVENING = [(d, "18:00", "19:00") for d in range(7)]
 
 
 def test_a_keyboard_alone_reaches_a_time_and_sees_where_focus_is(

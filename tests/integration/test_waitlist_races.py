@@ -4,6 +4,7 @@ at most once, never offered twice to the same person, and a Y racing the hold's 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -12,13 +13,23 @@ import pytest
 import time_machine
 from django.db import connection
 
+from common.errors import DomainError
+from scheduling.booking import services as booking
 from scheduling.booking.replies import handle_reply
 from scheduling.booking.services import cancel_appointment
 from scheduling.booking.waitlist import offers
 from scheduling.booking.waitlist.models import OfferStatus, WaitlistEntry, WaitlistOffer
 from scheduling.booking.waitlist.services import accept_offer
-from scheduling.models import ACTIVE_STATUSES, Appointment
-from tests.scheduling.waitlist_helpers import NOW, PHONES, TUE_18, full_group, join
+from scheduling.models import ACTIVE_STATUSES, Appointment, Service
+from tests.scheduling.waitlist_helpers import (
+    NOW,
+    PHONES,
+    TUE_18,
+    full_group,
+    join,
+    one_to_one_service,
+    seat,
+)
 
 pytestmark = [
     pytest.mark.integration,
@@ -129,3 +140,72 @@ def test_a_y_racing_the_end_of_the_hold_books_or_lapses_never_both(clock, round_
     else:
         assert (offer.status, mine, taken.appointment) == (OfferStatus.EXPIRED, 0, None)
     assert _seated() <= 2
+
+
+# ---------------------------------------------------------------- one-to-one: booking vs offer
+
+TUE_10 = TUE_18.replace(hour=10)
+
+
+def _one_free_time_and_one_waiting() -> Service:
+    """A one-to-one service whose only free time is Tuesday 10 AM; Kay waits for any time."""
+    service = one_to_one_service()
+    seat(service, TUE_10 - timedelta(hours=1), "A", PHONES[0])
+    seat(service, TUE_10 + timedelta(hours=1), "B", PHONES[1])
+    join(service, "Kay", PHONES[5], before=TUE_10 + timedelta(hours=6))
+    return service
+
+
+def _book_ten(service: Service) -> Callable[[], Appointment | DomainError]:
+    def work() -> Appointment | DomainError:
+        try:
+            return seat(service, TUE_10, "Walk-in", PHONES[2])
+        except DomainError as error:
+            return error
+
+    return work
+
+
+def _after(seconds: float, call: Callable[[], Any]) -> Callable[[], Any]:
+    def work() -> Any:
+        time.sleep(seconds)
+        return call()
+
+    return work
+
+
+def _slowly(call: Callable[..., Any]) -> Callable[..., Any]:
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        result = call(*args, **kwargs)
+        time.sleep(0.5)  # inside the transaction, before its row is written
+        return result
+
+    return slow
+
+
+def test_an_offer_made_while_a_booking_of_that_time_commits_is_not_made(clock, monkeypatch):
+    service = _one_free_time_and_one_waiting()
+    monkeypatch.setattr(booking, "_require_offered", _slowly(booking._require_offered))
+
+    booked, made = _together(
+        _book_ten(service),
+        _after(0.1, lambda: offers.offer_places(provider_id=service.provider_id)),
+    )
+
+    assert isinstance(booked, Appointment) and booked.start == TUE_10
+    assert made == []
+    assert not WaitlistOffer.objects.filter(status=OfferStatus.HELD).exists()
+
+
+def test_a_booking_made_while_an_offer_of_that_time_commits_is_refused(clock, monkeypatch):
+    service = _one_free_time_and_one_waiting()
+    monkeypatch.setattr(offers, "_take", _slowly(offers._take))
+
+    booked, made = _together(
+        _after(0.1, _book_ten(service)),
+        lambda: offers.offer_places(provider_id=service.provider_id),
+    )
+
+    assert isinstance(booked, DomainError) and booked.code == "slot_unavailable"
+    assert [offer.start for offer in made] == [TUE_10]
+    assert not Appointment.objects.filter(start=TUE_10, status__in=ACTIVE_STATUSES).exists()

@@ -826,6 +826,9 @@ NO_PATIENT_DATA = {
     "provider-slots",
     "group-list",  # group sessions, meetings and seat counts; no seat-holder
     "find-group",
+    # The form and its code step show only what the visitor typed; joining leads on to
+    # the entry's private page (waitlist-page, walked).
+    "group-wait",
     "provider-calendars",  # the provider's own calendars and busy counts, no patient's data
     "directory-import",
     "find-help",

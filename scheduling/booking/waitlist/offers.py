@@ -10,8 +10,10 @@ entry (unique constraints).
 
 Who is next: the service's waiting entries, urgent referrals first, then first come
 (`waitlist_next_idx`). Each takes the first free place it wants (its session, or the
-earliest opening before its date) that it was never offered. Entries whose number opted
-out, or who no longer agree to texts, are skipped and keep their place.
+earliest opening before its date) that it was never offered and that does not overlap
+the person's own active visits or held places (the visit an earlier time would move
+aside). Entries whose number opted out, or who no longer agree to texts, are skipped and
+keep their place.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from scheduling.booking.waitlist.models import (
     WaitlistStatus,
 )
 from scheduling.circle.contact import safe_contact
-from scheduling.models import Provider, Service
+from scheduling.models import ACTIVE_STATUSES, Appointment, Provider, Service
 
 logger = logging.getLogger(__name__)
 
@@ -164,6 +166,7 @@ def _offer_service(service: Service, now: datetime) -> list[WaitlistOffer]:
         )
     )
     opted_out = opted_out_among({e.patient.phone for e in live})
+    busy = _busy_times(live, now, min(end, horizon) + service.duration)
     made: list[WaitlistOffer] = []
     expires_at = now + timedelta(minutes=hold_minutes())
     for entry in live:
@@ -174,9 +177,15 @@ def _offer_service(service: Service, now: datetime) -> list[WaitlistOffer]:
         contact = safe_contact(entry.patient)
         if not contact.may_text or contact.is_quiet(now):
             continue  # an offer is a text held for minutes: skip them now, keep their place
-        place = _first_wanted(entry, free, tried)
+        own = [
+            (s, e)
+            for visit, s, e in busy.get(entry.patient_id, ())
+            if visit != entry.appointment_id
+        ]
+        place = _first_wanted(entry, free, tried, own, service.duration)
         if place is None:
             continue
+        busy.setdefault(entry.patient_id, []).append((None, place, place + service.duration))
         offer = WaitlistOffer(
             entry=entry,
             provider_id=service.provider_id,
@@ -205,16 +214,48 @@ def _wanted_until(entry: WaitlistEntry) -> datetime:
     return entry.before
 
 
+Busy = dict[int, list[tuple[Any, datetime, datetime]]]
+
+
+def _busy_times(entries: list[WaitlistEntry], now: datetime, until: datetime) -> Busy:
+    """Each waiting person's own active visits and held places before `until`, keyed by
+    patient: (visit id or None, start, end). An offer never clashes with them."""
+    patients = {e.patient_id for e in entries}
+    busy: Busy = {}
+    visits = Appointment.objects.filter(
+        patient_id__in=patients, status__in=ACTIVE_STATUSES, start__lt=until, end__gt=now
+    ).values_list("patient_id", "id", "start", "end")
+    for patient_id, visit_id, start, end in visits:
+        busy.setdefault(patient_id, []).append((visit_id, start, end))
+    held = WaitlistOffer.objects.filter(
+        entry__patient_id__in=patients, status=OfferStatus.HELD, start__lt=until
+    ).values_list("entry__patient_id", "start", "service__duration_minutes")
+    for patient_id, start, minutes in held:
+        busy.setdefault(patient_id, []).append((None, start, start + timedelta(minutes=minutes)))
+    return busy
+
+
 def _first_wanted(
-    entry: WaitlistEntry, free: dict[datetime, int], tried: set[tuple[Any, datetime]]
+    entry: WaitlistEntry,
+    free: dict[datetime, int],
+    tried: set[tuple[Any, datetime]],
+    own: list[tuple[datetime, datetime]],
+    duration: timedelta,
 ) -> datetime | None:
+    """The first place this entry wants, was never offered, and the person is free for."""
+
+    def fits(start: datetime) -> bool:
+        return (entry.pk, start) not in tried and not any(
+            s < start + duration and e > start for s, e in own
+        )
+
     if entry.session_start is not None:
         start = entry.session_start
-        return start if free.get(start, 0) > 0 and (entry.pk, start) not in tried else None
+        return start if free.get(start, 0) > 0 and fits(start) else None
     for start in sorted(free):
         if entry.before is not None and start >= entry.before:
             return None
-        if free[start] > 0 and (entry.pk, start) not in tried:
+        if free[start] > 0 and fits(start):
             return start
     return None
 

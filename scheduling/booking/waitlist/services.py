@@ -22,7 +22,7 @@ from common.errors import DomainError
 from common.events import Actor
 from scheduling.availability.selectors import offered_slots_with_seats
 from scheduling.booking import observers
-from scheduling.booking.patients import PatientDetails, admit_patient
+from scheduling.booking.patients import PatientDetails, admit_patient, details_of
 from scheduling.booking.services import book_appointment, reschedule_appointment
 from scheduling.booking.waitlist.links import new_token_fields
 from scheduling.booking.waitlist.models import (
@@ -279,18 +279,11 @@ def _take_place(offer: WaitlistOffer, entry: WaitlistEntry, now: datetime) -> Ap
         return reschedule_appointment(
             appointment=visit, start=offer.start, actor=Actor.PATIENT, now=now
         )
-    patient = entry.patient
     return book_appointment(
         service=offer.service,
         start=offer.start,
-        patient=PatientDetails(
-            name=patient.name,
-            phone=patient.phone,
-            timezone=patient.timezone,
-            state=patient.state,
-            email=patient.email,
-        ),
-        sms_consent=patient.sms_consent,
+        patient=details_of(entry.patient),
+        sms_consent=entry.patient.sms_consent,
         # Joining proved possession of the phone; the offer was texted to it.
         possession=True,
         consent_source="waitlist",
