@@ -417,7 +417,7 @@ else:
 # REDIS_URL is set, else per-process memory, which is right for one embedded server.
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "common.cache.RedisCache",  # one client per pool (common/cache.py)
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "bridgeway",
     }

@@ -168,10 +168,11 @@ def publish_many(
     if not events:
         return 0
     now = now or timezone.now()
-    endpoints = list(WebhookEndpoint.objects.filter(is_active=True).only("id", "events"))
+    # values_list, not model instances: this runs in every booking's transaction.
+    endpoints = list(WebhookEndpoint.objects.filter(is_active=True).values_list("id", "events"))
     rows = [
         WebhookDelivery(
-            endpoint=endpoint,
+            endpoint_id=endpoint_id,
             message_id=f"msg_{uuid.uuid4().hex}",
             event_type=event_type,
             payload={"type": event_type, "timestamp": now.isoformat(), "data": data},
@@ -179,8 +180,8 @@ def publish_many(
             queued_at=now,
         )
         for event_type, data in events
-        for endpoint in endpoints
-        if event_type in endpoint.events
+        for endpoint_id, subscribed in endpoints
+        if event_type in subscribed
     ]
     if not rows:
         return 0
@@ -201,7 +202,14 @@ def dispatch(delivery_ids: Sequence[int]) -> None:
         return
     from django_q.tasks import async_task
 
-    async_task("notifications.tasks.deliver_webhooks", ids, task_name="deliver_webhooks")
+    from notifications.delivery import queue_broker
+
+    async_task(
+        "notifications.tasks.deliver_webhooks",
+        ids,
+        task_name="deliver_webhooks",
+        broker=queue_broker(),
+    )
 
 
 def _claim(pk: int, now: datetime) -> bool:

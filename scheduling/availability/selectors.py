@@ -35,6 +35,7 @@ from scheduling.models import (
 
 _DAY = timedelta(days=1)
 _US = timedelta(microseconds=1)
+_HOURS, _OVERRIDE, _OFF, _BOOKED = range(4)
 
 
 @dataclass
@@ -89,44 +90,68 @@ def _as_aware(name: str, value: datetime) -> datetime:
     return value
 
 
-def _rows(
-    model: type[Model] | Sequence[type[Model]],
-    columns: Sequence[str],
-    where: str,
-    params: Sequence[Any],
-    *,
-    ids: Sequence[int],
-    as_text: Sequence[str] = (),
-) -> list[tuple[Any, ...]]:
-    """SELECT columns of model's rows for these providers, straight from the cursor.
+# One statement reads every kind of row load_times needs (UNION ALL): each kind's columns
+# go to named places of one shared row, the others are NULL. (kind, place -> field name.)
+_PLACES = ("number", "at1", "at2", "at3", "clock1", "clock2", "day", "windows", "status")
+_PLACE_TYPES = {  # a typed NULL where a kind leaves a place empty (PostgreSQL needs them)
+    "number": "bigint",
+    "at1": "timestamp with time zone",
+    "at2": "timestamp with time zone",
+    "at3": "timestamp with time zone",
+    "clock1": "time",
+    "clock2": "time",
+    "day": "date",
+    "windows": "jsonb",
+    "status": "varchar",
+}
+_TIMES = frozenset({"at1", "at2", "at3", "clock1", "clock2"})  # read as text on SQLite
+
+
+@dataclass(frozen=True)
+class _Part:
+    kind: int
+    models: tuple[type[Model], ...]
+    places: dict[str, str]  # place -> field name
+    where: str = ""
+    params: tuple[Any, ...] = ()
+
+
+def _rows(parts: Sequence[_Part], *, ids: Sequence[int]) -> list[tuple[Any, ...]]:
+    """(kind, provider, *places) of every part's rows for these providers, in one statement.
 
     Hand-written (from the models' own table and column names) because the ORM's query
     building and per-value converters cost more than everything else on these hot paths:
     on SQLite the date-time columns come back as text and are parsed once in C (`_aware`);
-    on PostgreSQL psycopg parses them in C. Several models sharing the named columns are
-    read in one statement (UNION ALL), so another kind of blocked time costs no query.
+    on PostgreSQL psycopg parses them in C. Another kind of row costs no extra round trip.
     """
-    models = [model] if isinstance(model, type) else list(model)
-    connection = connections[router.db_for_read(models[0])]
+    connection = connections[router.db_for_read(parts[0].models[0])]
     quote = connection.ops.quote_name
     text = connection.vendor == "sqlite"
-    selects = []
-    for each in models:
-        fields = {f.name: quote(f.column or f.name) for f in each._meta.concrete_fields}
-        selected = [
-            f"CAST({fields[name]} AS text)" if text and name in as_text else fields[name]
-            for name in ("provider", *columns)
-        ]
-        # Only identifiers from the model's metadata are interpolated; values are parameters.
-        selects.append(
-            f"SELECT {', '.join(selected)} FROM {quote(each._meta.db_table)} "  # noqa: S608
-            f"WHERE {fields['provider']} IN ({', '.join(['%s'] * len(ids))})"
-            + (" AND " + where.format(**fields) if where else "")
-        )
+    selects: list[str] = []
+    params: list[Any] = []
+    for part in parts:
+        for each in part.models:
+            fields = {f.name: quote(f.column or f.name) for f in each._meta.concrete_fields}
+            selected = [str(part.kind), fields["provider"]]
+            for place in _PLACES:
+                name = part.places.get(place)
+                if name is None:
+                    selected.append("NULL" if text else f"CAST(NULL AS {_PLACE_TYPES[place]})")
+                elif text and place in _TIMES:
+                    selected.append(f"CAST({fields[name]} AS text)")
+                else:
+                    selected.append(fields[name])
+            # Only identifiers from the model's metadata are interpolated; values are parameters.
+            selects.append(
+                f"SELECT {', '.join(selected)} FROM {quote(each._meta.db_table)} "  # noqa: S608
+                f"WHERE {fields['provider']} IN ({', '.join(['%s'] * len(ids))})"
+                + (" AND " + part.where.format(**fields) if part.where else "")
+            )
+            params += [*ids, *part.params]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             _use_native_timestamps(cursor.cursor)
-        cursor.execute(" UNION ALL ".join(selects), [*ids, *params] * len(models))
+        cursor.execute(" UNION ALL ".join(selects), params)
         return cursor.fetchall()
 
 
@@ -177,7 +202,7 @@ def load_times(
     exclude_appointment_id: UUID | str | None = None,
 ) -> dict[int, ProviderTimes]:
     """Hours, overrides, time off (with calendars' busy times) and active appointments
-    touching [start, end): 4 queries."""
+    touching [start, end): one query."""
     ids = list(zones)
     found = {pid: ProviderTimes(zone=get_zone(name)) for pid, name in zones.items()}
     if not ids:
@@ -185,64 +210,69 @@ def load_times(
     ops = connections[router.db_for_read(Appointment)].ops
     since, until = ops.adapt_datetimefield_value(start), ops.adapt_datetimefield_value(end)
 
-    hours = _rows(
-        WeeklyHours, ["weekday", "start", "end"], "", [], ids=ids, as_text=["start", "end"]
-    )
-    for pid, weekday, w_start, w_end in hours:
-        found[pid].weekly[weekday].append((_clock(w_start), _clock(w_end)))
-
     # Local dates differ from UTC dates by less than a day in any zone.
-    overrides = _rows(
-        DateOverride,
-        ["date", "windows"],
-        "{date} >= %s AND {date} <= %s",
-        [
-            ops.adapt_datefield_value((start - _DAY).date()),
-            ops.adapt_datefield_value((end + _DAY).date()),
-        ],
-        ids=ids,
-    )
-    for pid, day, windows in overrides:
-        try:
-            parsed = parse_windows(json.loads(windows) if isinstance(windows, str) else windows)
-        except ValueError:
-            parsed = []  # an unreadable override closes the day, never opens it
-        found[pid].overrides[_day(day)] = parsed
-
-    # External calendars' busy times block exactly like time off (with the service's buffers).
-    time_off = _rows(
-        (TimeOff, BusyInterval),
-        ["start", "end"],
-        "{end} > %s AND {start} < %s",
-        [since, until],
-        ids=ids,
-        as_text=["start", "end"],
-    )
-    for pid, off_start, off_end in time_off:
-        found[pid].time_off.append((_aware(off_start), _aware(off_end)))
-
-    # Status is checked here rather than in SQL: with it, SQLite's planner picks the status
-    # index and scans every confirmed appointment instead of this providers' window.
+    first_day = ops.adapt_datefield_value((start - _DAY).date())
+    last_day = ops.adapt_datefield_value((end + _DAY).date())
+    # Status is checked in Python rather than in SQL: with it, SQLite's planner picks the
+    # status index and scans every confirmed appointment instead of this providers' window.
     where, params = "{blocked_end} > %s AND {blocked_start} < %s", [since, until]
     if exclude_appointment_id is not None:
         where += " AND {id} <> %s"
         pk = Appointment._meta.pk
         assert pk is not None
         params.append(pk.get_db_prep_value(pk.to_python(exclude_appointment_id), ops.connection))
-    appointments = _rows(
-        Appointment,
-        ["service", "start", "blocked_start", "blocked_end", "status"],
-        where,
-        params,
+    rows = _rows(
+        [
+            _Part(
+                _HOURS, (WeeklyHours,), {"number": "weekday", "clock1": "start", "clock2": "end"}
+            ),
+            _Part(
+                _OVERRIDE,
+                (DateOverride,),
+                {"day": "date", "windows": "windows"},
+                "{date} >= %s AND {date} <= %s",
+                (first_day, last_day),
+            ),
+            # External calendars' busy times block exactly like time off (with the buffers).
+            _Part(
+                _OFF,
+                (TimeOff, BusyInterval),
+                {"at1": "start", "at2": "end"},
+                "{end} > %s AND {start} < %s",
+                (since, until),
+            ),
+            _Part(
+                _BOOKED,
+                (Appointment,),
+                {
+                    "number": "service",
+                    "at1": "start",
+                    "at2": "blocked_start",
+                    "at3": "blocked_end",
+                    "status": "status",
+                },
+                where,
+                tuple(params),
+            ),
+        ],
         ids=ids,
-        as_text=["start", "blocked_start", "blocked_end"],
     )
     active = {str(status) for status in ACTIVE_STATUSES}
-    for pid, sid, appt_start, blocked_start, blocked_end, status in appointments:
-        if status in active:
-            found[pid].appointments.append(
-                (sid, _aware(appt_start), _aware(blocked_start), _aware(blocked_end))
-            )
+    for kind, pid, number, at1, at2, at3, clock1, clock2, day, windows, status in rows:
+        times = found[pid]
+        if kind == _BOOKED:
+            if status in active:
+                times.appointments.append((number, _aware(at1), _aware(at2), _aware(at3)))
+        elif kind == _HOURS:
+            times.weekly[number].append((_clock(clock1), _clock(clock2)))
+        elif kind == _OFF:
+            times.time_off.append((_aware(at1), _aware(at2)))
+        else:
+            try:
+                parsed = parse_windows(json.loads(windows) if isinstance(windows, str) else windows)
+            except ValueError:
+                parsed = []  # an unreadable override closes the day, never opens it
+            times.overrides[_day(day)] = parsed
     return found
 
 
@@ -355,7 +385,7 @@ def is_offered(
 def next_available(
     services: Iterable[Service], *, now: datetime | None = None
 ) -> dict[int, datetime | None]:
-    """Service id -> start of its first offered slot (UTC) or None; 4 or 5 queries in all."""
+    """Service id -> start of its first offered slot (UTC) or None; 1 or 2 queries in all."""
     now = _as_aware("now", now or timezone.now())
     active = [s for s in services if s.is_active]
     result: dict[int, datetime | None] = {s.pk: None for s in services}
