@@ -12,6 +12,7 @@ from django.utils import timezone
 from common.errors import DomainError
 from common.events import signed_in
 from common.phones import is_textable, phone_hash, to_e164
+from common.sql import instance
 from common.states import is_state
 from common.timezones import is_timezone
 from scheduling.booking import observers
@@ -169,7 +170,9 @@ def _insert_or_get(new: Patient) -> Patient:
         f"ON CONFLICT ({hashed}) DO UPDATE SET {hashed} = EXCLUDED.{hashed} "
         f"RETURNING {', '.join(quote(f.column) for f in meta.concrete_fields)}"
     )
-    return next(iter(Patient.objects.db_manager(alias).raw(sql, values)))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        return instance(Patient, alias, cursor.fetchone())
 
 
 def _plain(value: object) -> object:

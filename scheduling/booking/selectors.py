@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, TypeVar
-
 from django.db import connections, router
-from django.db.models import Model
 
 from common.errors import DomainError
+from common.sql import instance
 from scheduling.models import Provider, ProviderLicense, Service
-
-M = TypeVar("M", bound=Model)
 
 
 def get_bookable_service(
@@ -69,23 +64,11 @@ def _active_service(provider_slug: str, service_slug: str, code: str | None) -> 
     if row is None:
         return None
     n = len(service_fields)
-    service = _instance(Service, alias, connection, row[:n])
-    service.provider = _instance(Provider, alias, connection, row[n : n + len(provider_fields)])
+    service = instance(Service, alias, row[:n])
+    service.provider = instance(Provider, alias, row[n : n + len(provider_fields)])
     if code:
         service._licensed_for = (code, bool(row[-1]))  # type: ignore[attr-defined]
     return service
-
-
-def _instance(model: type[M], alias: str, connection: Any, values: Sequence[Any]) -> M:
-    """A model instance from its concrete columns' raw values, with the ORM's converters."""
-    fields = model._meta.concrete_fields
-    converted = []
-    for field, value in zip(fields, values, strict=True):
-        col = field.get_col(model._meta.db_table)
-        for convert in connection.ops.get_db_converters(col) + field.get_db_converters(connection):
-            value = convert(value, col, connection)
-        converted.append(value)
-    return model.from_db(alias, [f.attname for f in fields], converted)
 
 
 def is_licensed(service: Service, state: str) -> bool:
