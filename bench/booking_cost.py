@@ -41,7 +41,14 @@ BOOKINGS = int(os.environ.get("BENCH_BOOKINGS", "300"))
 
 def _first_words(sql: str) -> str:
     words = sql.replace('"', "").split()
-    table = next((w for w in words if w.startswith(("scheduling_", "notifications_", "referrals_", "django_"))), "")
+    table = next(
+        (
+            w
+            for w in words
+            if w.startswith(("scheduling_", "notifications_", "referrals_", "django_"))
+        ),
+        "",
+    )
     return f"{' '.join(words[:2])[:40]:42} {table}"
 
 
@@ -70,7 +77,9 @@ def main() -> None:
 
     with CaptureQueriesContext(connection) as ctx:
         response = client.post(
-            "/api/appointments/", body(slugs[2], starts[0], numbers[0]), content_type="application/json"
+            "/api/appointments/",
+            body(slugs[2], starts[0], numbers[0]),
+            content_type="application/json",
         )
     assert response.status_code == 201, response.content
     print(f"database {connection.vendor}; one booking by a new number, its statements:")

@@ -19,7 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
@@ -114,27 +114,36 @@ def _sender_pool() -> ThreadPoolExecutor:
         return _pool
 
 
-def send_many(*, notification_ids: Sequence[int], now: datetime | None = None) -> None:
+def send_many(
+    *, notification_ids: Sequence[int], now: datetime | None = None, fill: bool = False
+) -> None:
     """Send a batch: claim it in one UPDATE, make the provider calls several at a time
     (its latency, not the CPU, is the limit), then record each outcome.
+
+    With `fill`, the batch is topped up to NOTIFICATIONS_BATCH_SIZE with other due pending
+    rows, whoever queued them: a booking's task (one or two due texts) then sends what
+    other bookings left due in the same round, like the sweep, instead of one text a task.
+    Their own tasks find them claimed and do nothing. The claim stays a conditional UPDATE
+    (status = 'pending'), which names the rows it took (RETURNING), so no row is sent twice.
 
     The database work stays on this thread, so a worker holds one connection however
     many messages are in flight.
     """
     ids = list(dict.fromkeys(int(pk) for pk in notification_ids))
-    if settings.NOTIFICATIONS_SEND_CONCURRENCY <= 1 or len(ids) <= 1:
+    concurrent = settings.NOTIFICATIONS_SEND_CONCURRENCY > 1
+    if not concurrent or (len(ids) <= 1 and not fill):
         for pk in ids:
             send(notification_id=pk, now=now)
         return
     now = now or timezone.now()
-    Notification.objects.filter(pk__in=ids, status=S.PENDING).update(
-        status=S.SENDING, claimed_at=now, attempts=F("attempts") + 1, updated_at=now
-    )
-    claimed = list(Notification.objects.filter(pk__in=ids, status=S.SENDING, claimed_at=now))
-    mine = {n.pk for n in claimed}
-    for pk in ids:
-        if pk not in mine:
-            send(notification_id=pk, now=now)  # an unknown outcome to reconcile, or a no-op
+    extra = _due_others(ids, now, settings.NOTIFICATIONS_BATCH_SIZE - len(ids)) if fill else []
+    mine = _claim_rows([*ids, *extra], now)
+    left = [pk for pk in ids if pk not in mine]
+    if left:  # a row whose last outcome is unknown is looked up before any resend
+        unknown = Notification.objects.filter(pk__in=left, status=S.SENDING, claimed_at=None)
+        for pk in unknown.values_list("pk", flat=True):
+            send(notification_id=pk, now=now)
+    claimed = list(Notification.objects.filter(pk__in=mine)) if mine else []
     texts = [n for n in claimed if n.channel == Channel.SMS]
     for notification in claimed:
         if notification.channel == Channel.EMAIL:
@@ -158,6 +167,43 @@ def send_many(*, notification_ids: Sequence[int], now: datetime | None = None) -
             _record_sms(notification, outcome, now)
     for notification in to_send:
         logger.info("notification %s %s: attempted", notification.pk, notification.template)
+
+
+def _due_others(ids: list[int], now: datetime, room: int) -> list[int]:
+    """Up to `room` other pending rows already due, oldest first (notification_due_idx)."""
+    if room <= 0:
+        return []
+    due = Notification.objects.filter(status=S.PENDING, send_after__lte=now).exclude(pk__in=ids)
+    return list(due.order_by("send_after").values_list("pk", flat=True)[:room])
+
+
+def _claim_rows(ids: list[int], now: datetime) -> set[int]:
+    """Take the pending rows among `ids` for this worker: one conditional UPDATE that
+    returns the ids it changed (PostgreSQL, SQLite), so a row another worker took at the
+    same instant is never mistaken for ours."""
+    if not ids:
+        return set()
+    alias = router.db_for_write(Notification)
+    connection = connections[alias]
+    if not connection.features.can_return_rows_from_bulk_insert:  # no UPDATE … RETURNING
+        Notification.objects.filter(pk__in=ids, status=S.PENDING).update(
+            status=S.SENDING, claimed_at=now, attempts=F("attempts") + 1, updated_at=now
+        )
+        taken = Notification.objects.filter(pk__in=ids, status=S.SENDING, claimed_at=now)
+        return set(taken.values_list("pk", flat=True))
+    quote, meta = connection.ops.quote_name, Notification._meta
+    column = {f.name: quote(f.column) for f in meta.concrete_fields}
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(meta.db_table)} SET {column['status']} = %s, "  # noqa: S608 - identifiers
+            f"{column['claimed_at']} = %s, {column['updated_at']} = %s, "
+            f"{column['attempts']} = {column['attempts']} + 1 "
+            f"WHERE {column['id']} IN ({', '.join(['%s'] * len(ids))}) "
+            f"AND {column['status']} = %s RETURNING {column['id']}",
+            [S.SENDING, stamp, stamp, *ids, S.PENDING],
+        )
+        return {pk for (pk,) in cursor.fetchall()}
 
 
 def _claim(pk: int, now: datetime) -> str | None:
