@@ -23,14 +23,16 @@ class RedisCacheClient(DjangoRedisCacheClient):
         self._lock = threading.Lock()
 
     def get_client(self, key: Any = None, *, write: bool = False) -> Any:
-        index = self._get_connection_pool_index(write)
+        index = self._get_connection_pool_index(write)  # type: ignore[attr-defined]
         client = self._clients.get(index)
         if client is None:
             with self._lock:
                 client = self._clients.get(index)
                 if client is None:
-                    pool = self._get_connection_pool(write)
-                    client = self._clients[index] = self._client(connection_pool=pool)
+                    pool = self._get_connection_pool(write)  # type: ignore[attr-defined]
+                    client = self._clients[index] = self._client(  # type: ignore[attr-defined]
+                        connection_pool=pool
+                    )
         return client
 
 

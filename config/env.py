@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 
@@ -55,7 +56,7 @@ def with_password(url: str, password: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{user}:{quote(password, safe='')}@{host}"))
 
 
-def databases(url: str, replica_url: str, *, conn_max_age: int) -> dict[str, dict[str, object]]:
+def databases(url: str, replica_url: str, *, conn_max_age: int) -> dict[str, Any]:
     """DATABASES: `default` from url, and with replica_url a `replica` alias, which
     common.replica routes the directory, slot and feed reads to."""
     import dj_database_url

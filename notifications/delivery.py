@@ -19,7 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import connections, router, transaction
+from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
@@ -33,6 +33,7 @@ from notifications.backends.base import (
     TransportError,
     get_backend,
 )
+from notifications.claims import claim_rows, due_others, queue_broker
 from notifications.models import (
     Channel,
     Notification,
@@ -65,23 +66,6 @@ def dispatch(notification_ids: Sequence[int]) -> None:
             task_name="send_notifications",
             broker=queue_broker(),
         )
-
-
-_brokers: dict[str, Any] = {}
-
-
-def queue_broker() -> Any:
-    """This process's django-q broker, made once: django-q makes one for every task it
-    queues unless given one, and on Redis that is a new connection pool, a TCP connect and
-    redis-py reading its package metadata from disk, about 2 ms of CPU a booking."""
-    from django_q.brokers import get_broker
-    from django_q.conf import Conf
-
-    key = f"{Conf.CLUSTER_NAME}:{'orm' if Conf.ORM else 'redis'}"
-    broker = _brokers.get(key)
-    if broker is None:
-        broker = _brokers[key] = get_broker()
-    return broker
 
 
 def retry_delay(attempt: int, *, retry_after: float | None = None) -> timedelta:
@@ -136,8 +120,8 @@ def send_many(
             send(notification_id=pk, now=now)
         return
     now = now or timezone.now()
-    extra = _due_others(ids, now, settings.NOTIFICATIONS_BATCH_SIZE - len(ids)) if fill else []
-    mine = _claim_rows([*ids, *extra], now)
+    extra = due_others(ids, now, settings.NOTIFICATIONS_BATCH_SIZE - len(ids)) if fill else []
+    mine = claim_rows([*ids, *extra], now)
     left = [pk for pk in ids if pk not in mine]
     if left:  # a row whose last outcome is unknown is looked up before any resend
         unknown = Notification.objects.filter(pk__in=left, status=S.SENDING, claimed_at=None)
@@ -167,43 +151,6 @@ def send_many(
             _record_sms(notification, outcome, now)
     for notification in to_send:
         logger.info("notification %s %s: attempted", notification.pk, notification.template)
-
-
-def _due_others(ids: list[int], now: datetime, room: int) -> list[int]:
-    """Up to `room` other pending rows already due, oldest first (notification_due_idx)."""
-    if room <= 0:
-        return []
-    due = Notification.objects.filter(status=S.PENDING, send_after__lte=now).exclude(pk__in=ids)
-    return list(due.order_by("send_after").values_list("pk", flat=True)[:room])
-
-
-def _claim_rows(ids: list[int], now: datetime) -> set[int]:
-    """Take the pending rows among `ids` for this worker: one conditional UPDATE that
-    returns the ids it changed (PostgreSQL, SQLite), so a row another worker took at the
-    same instant is never mistaken for ours."""
-    if not ids:
-        return set()
-    alias = router.db_for_write(Notification)
-    connection = connections[alias]
-    if not connection.features.can_return_rows_from_bulk_insert:  # no UPDATE … RETURNING
-        Notification.objects.filter(pk__in=ids, status=S.PENDING).update(
-            status=S.SENDING, claimed_at=now, attempts=F("attempts") + 1, updated_at=now
-        )
-        taken = Notification.objects.filter(pk__in=ids, status=S.SENDING, claimed_at=now)
-        return set(taken.values_list("pk", flat=True))
-    quote, meta = connection.ops.quote_name, Notification._meta
-    column = {f.name: quote(f.column) for f in meta.concrete_fields}
-    stamp = connection.ops.adapt_datetimefield_value(now)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {quote(meta.db_table)} SET {column['status']} = %s, "  # noqa: S608 - identifiers
-            f"{column['claimed_at']} = %s, {column['updated_at']} = %s, "
-            f"{column['attempts']} = {column['attempts']} + 1 "
-            f"WHERE {column['id']} IN ({', '.join(['%s'] * len(ids))}) "
-            f"AND {column['status']} = %s RETURNING {column['id']}",
-            [S.SENDING, stamp, stamp, *ids, S.PENDING],
-        )
-        return {pk for (pk,) in cursor.fetchall()}
 
 
 def _claim(pk: int, now: datetime) -> str | None:

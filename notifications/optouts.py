@@ -41,7 +41,7 @@ def opted_out_among(phones: set[str]) -> set[str]:
     # Hand-written: once a booking, and the ORM's query building cost ~0.7 ms of CPU.
     connection = connections[router.db_for_read(SmsOptOut)]
     quote = connection.ops.quote_name
-    column = quote(SmsOptOut._meta.get_field("phone_hash").column)
+    column = quote(str(SmsOptOut._meta.get_field("phone_hash").column))
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {column} FROM {quote(SmsOptOut._meta.db_table)} "  # noqa: S608 - identifiers

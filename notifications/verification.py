@@ -143,9 +143,9 @@ def verified_phone(token: object, *, now: datetime | None = None) -> str | None:
     alias = router.db_for_read(PhoneVerification)
     connection = connections[alias]
     meta, quote = PhoneVerification._meta, connection.ops.quote_name
-    phone, column = meta.get_field("phone"), quote(meta.get_field("phone").column)
-    token_column = quote(meta.get_field("token_hash").column)
-    verified_column = quote(meta.get_field("verified_at").column)
+    phone, column = meta.get_field("phone"), quote(str(meta.get_field("phone").column))
+    token_column = quote(str(meta.get_field("token_hash").column))
+    verified_column = quote(str(meta.get_field("verified_at").column))
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {column} FROM {quote(meta.db_table)} "  # noqa: S608 - identifiers only

@@ -196,14 +196,14 @@ def _active_endpoints() -> list[tuple[int, list[str]]]:
     connection = connections[router.db_for_read(WebhookEndpoint)]
     quote, meta = connection.ops.quote_name, WebhookEndpoint._meta
     events = meta.get_field("events")
-    active = quote(meta.get_field("is_active").column)
+    active = quote(str(meta.get_field("is_active").column))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {quote(meta.pk.column)}, {quote(events.column)} "  # type: ignore[union-attr]  # noqa: S608
+            f"SELECT {quote(str(meta.pk.column))}, {quote(str(events.column))} "  # type: ignore[union-attr]  # noqa: S608
             f"FROM {quote(meta.db_table)} WHERE {active}",
         )
         rows = cursor.fetchall()
-    return [(pk, events.from_db_value(value, None, connection)) for pk, value in rows]
+    return [(pk, json.loads(value) if isinstance(value, str) else value) for pk, value in rows]
 
 
 def dispatch(delivery_ids: Sequence[int]) -> None:
@@ -217,7 +217,7 @@ def dispatch(delivery_ids: Sequence[int]) -> None:
         return
     from django_q.tasks import async_task
 
-    from notifications.delivery import queue_broker
+    from notifications.claims import queue_broker
 
     async_task(
         "notifications.tasks.deliver_webhooks",

@@ -162,13 +162,13 @@ def _insert_or_get(new: Patient) -> Patient:
     quote = connection.ops.quote_name
     fields = [f for f in meta.concrete_fields if not f.primary_key]
     values = [f.get_db_prep_save(f.pre_save(new, True), connection) for f in fields]
-    hashed = quote(Patient._meta.get_field("phone_hash").column)
+    hashed = quote(str(Patient._meta.get_field("phone_hash").column))
     # Only identifiers from the model's metadata are interpolated; values are parameters.
     sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(str(f.column)) for f in fields)}) "  # noqa: S608
         f"VALUES ({', '.join(['%s'] * len(fields))}) "
         f"ON CONFLICT ({hashed}) DO UPDATE SET {hashed} = EXCLUDED.{hashed} "
-        f"RETURNING {', '.join(quote(f.column) for f in meta.concrete_fields)}"
+        f"RETURNING {', '.join(quote(str(f.column)) for f in meta.concrete_fields)}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, values)

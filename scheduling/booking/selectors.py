@@ -44,8 +44,8 @@ def _active_service(provider_slug: str, service_slug: str, code: str | None) -> 
     provider_fields = Provider._meta.concrete_fields
     s_table, p_table = quote(Service._meta.db_table), quote(Provider._meta.db_table)
     license_table = quote(ProviderLicense._meta.db_table)
-    columns = [f"s.{quote(f.column)}" for f in service_fields]
-    columns += [f"p.{quote(f.column)}" for f in provider_fields]
+    columns = [f"s.{quote(str(f.column))}" for f in service_fields]
+    columns += [f"p.{quote(str(f.column))}" for f in provider_fields]
     licensed = "NULL"
     if code:
         licensed = (
