@@ -18,6 +18,9 @@ from urllib.parse import urlencode
 from locust import FastHttpUser, constant_pacing, task
 from twilio.request_validator import RequestValidator
 
+if "LOAD_PLAN" not in os.environ:  # `make bench` runs every script: this one is locust's
+    print("bench/load_users.py is run by bench/load.py (through locust); skipped")
+    raise SystemExit(0)
 PLAN: dict[str, Any] = json.loads(open(os.environ["LOAD_PLAN"]).read())
 _bookings = iter(PLAN["bookings"])
 _reschedules = iter(PLAN["reschedules"])
