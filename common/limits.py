@@ -40,12 +40,16 @@ def hit(scope: str, ident: str, rate: str, *, now: float | None = None) -> float
     # Hash the identity: a phone number or an address never appears in a cache key.
     digest = hashlib.sha256(ident.encode()).hexdigest()[:32]
     key = f"limit:{scope}:{digest}:{bucket}"
-    cache.add(key, 0, timeout=window + 1)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=window + 1)
-        count = 1
+    incr_window = getattr(cache, "incr_window", None)  # common.cache: one round trip
+    if incr_window is not None:
+        count = incr_window(key, window + 1)
+    else:
+        cache.add(key, 0, timeout=window + 1)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.add(key, 1, timeout=window + 1)
+            count = 1
     if count <= limit:
         return None
     return max(1.0, math.ceil((bucket + 1) * window - now))

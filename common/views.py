@@ -1,21 +1,48 @@
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from common.api import error_body
 
+logger = logging.getLogger(__name__)
+
 
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness and database reachability, for load balancers and compose health checks."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
+    """Whether this web process can serve: the database and the cache (Redis, which also
+    holds the rate limits and the task queue) both answer. 200, or 503 naming what failed,
+    for load balancers and compose health checks."""
+    checks = {"database": _database_answers(), "cache": _cache_answers()}
+    healthy = all(checks.values())
+    body = {"status": "ok" if healthy else "unavailable"}
+    body.update({name: "ok" if ok else "unreachable" for name, ok in checks.items()})
+    return JsonResponse(body, status=200 if healthy else 503)
+
+
+def _database_answers() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return True
+    except Exception:  # any failure means "not reachable", and is reported as such
+        logger.warning("healthz: the database did not answer", exc_info=True)
+        return False
+
+
+def _cache_answers() -> bool:
+    try:
+        cache.get("healthz")  # one round trip; a miss is an answer too
+        return True
+    except Exception:  # any failure means "not reachable", and is reported as such
+        logger.warning("healthz: the cache did not answer", exc_info=True)
+        return False
 
 
 def only_when(setting: str) -> Callable[[Callable[..., Any]], Callable[..., HttpResponse]]:

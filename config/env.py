@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 
@@ -53,3 +54,18 @@ def with_password(url: str, password: str) -> str:
     user = quote(parts.username or "", safe="")
     host = parts.netloc.rpartition("@")[2]
     return urlunsplit(parts._replace(netloc=f"{user}:{quote(password, safe='')}@{host}"))
+
+
+def databases(url: str, replica_url: str, *, conn_max_age: int) -> dict[str, Any]:
+    """DATABASES: `default` from url, and with replica_url a `replica` alias, which
+    common.replica routes the directory, slot and feed reads to."""
+    import dj_database_url
+
+    found = {
+        "default": dj_database_url.parse(url, conn_max_age=conn_max_age, conn_health_checks=True)
+    }
+    if replica_url:
+        found["replica"] = dj_database_url.parse(
+            replica_url, conn_max_age=conn_max_age, conn_health_checks=True
+        )
+    return found

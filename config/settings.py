@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-import dj_database_url
 import dj_email_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_int, env_list, env_secret, env_str, with_password
+from config.env import databases, env_bool, env_int, env_list, env_secret, env_str, with_password
 from config.log_config import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -90,6 +89,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "common.replica.ReplicaMiddleware",
     "common.headers.TokenPageCsrfMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -148,11 +148,10 @@ TEMPLATES = [
 # Database: SQLite by default; any Django-supported URL through DATABASE_URL.
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 # Persistent connections: reconnecting to PostgreSQL per request costs more than a booking.
-DATABASES = {
-    "default": dj_database_url.parse(
-        DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
-    )
-}
+DATABASES = databases(  # DATABASE_REPLICA_URL: directory, slot and feed reads (common.replica)
+    DATABASE_URL, env_str("DATABASE_REPLICA_URL"), conn_max_age=env_int("DB_CONN_MAX_AGE", 60)
+)
+DATABASE_ROUTERS = ["common.replica.ReplicaRouter"]
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE makes every transaction take the write lock at BEGIN, so concurrent
     # writers (web and worker) serialize instead of failing on lock upgrades.
@@ -417,7 +416,7 @@ else:
 # REDIS_URL is set, else per-process memory, which is right for one embedded server.
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "common.cache.RedisCache",  # one client per pool (common/cache.py)
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "bridgeway",
     }

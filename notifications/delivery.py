@@ -33,6 +33,7 @@ from notifications.backends.base import (
     TransportError,
     get_backend,
 )
+from notifications.claims import claim_rows, due_others, queue_broker
 from notifications.holds import held
 from notifications.models import (
     Channel,
@@ -64,6 +65,7 @@ def dispatch(notification_ids: Sequence[int]) -> None:
             "notifications.tasks.send_notifications",
             ids[start : start + size],
             task_name="send_notifications",
+            broker=queue_broker(),
         )
 
 
@@ -97,27 +99,36 @@ def _sender_pool() -> ThreadPoolExecutor:
         return _pool
 
 
-def send_many(*, notification_ids: Sequence[int], now: datetime | None = None) -> None:
+def send_many(
+    *, notification_ids: Sequence[int], now: datetime | None = None, fill: bool = False
+) -> None:
     """Send a batch: claim it in one UPDATE, make the provider calls several at a time
     (its latency, not the CPU, is the limit), then record each outcome.
+
+    With `fill`, the batch is topped up to NOTIFICATIONS_BATCH_SIZE with other due pending
+    rows, whoever queued them: a booking's task (one or two due texts) then sends what
+    other bookings left due in the same round, like the sweep, instead of one text a task.
+    Their own tasks find them claimed and do nothing. The claim stays a conditional UPDATE
+    (status = 'pending'), which names the rows it took (RETURNING), so no row is sent twice.
 
     The database work stays on this thread, so a worker holds one connection however
     many messages are in flight.
     """
     ids = list(dict.fromkeys(int(pk) for pk in notification_ids))
-    if settings.NOTIFICATIONS_SEND_CONCURRENCY <= 1 or len(ids) <= 1:
+    concurrent = settings.NOTIFICATIONS_SEND_CONCURRENCY > 1
+    if not concurrent or (len(ids) <= 1 and not fill):
         for pk in ids:
             send(notification_id=pk, now=now)
         return
     now = now or timezone.now()
-    Notification.objects.filter(pk__in=ids, status=S.PENDING).update(
-        status=S.SENDING, claimed_at=now, attempts=F("attempts") + 1, updated_at=now
-    )
-    claimed = list(Notification.objects.filter(pk__in=ids, status=S.SENDING, claimed_at=now))
-    mine = {n.pk for n in claimed}
-    for pk in ids:
-        if pk not in mine:
-            send(notification_id=pk, now=now)  # an unknown outcome to reconcile, or a no-op
+    extra = due_others(ids, now, settings.NOTIFICATIONS_BATCH_SIZE - len(ids)) if fill else []
+    mine = claim_rows([*ids, *extra], now)
+    left = [pk for pk in ids if pk not in mine]
+    if left:  # a row whose last outcome is unknown is looked up before any resend
+        unknown = Notification.objects.filter(pk__in=left, status=S.SENDING, claimed_at=None)
+        for pk in unknown.values_list("pk", flat=True):
+            send(notification_id=pk, now=now)
+    claimed = list(Notification.objects.filter(pk__in=mine)) if mine else []
     claimed = [n for n in claimed if not held(n, now)]
     texts = [n for n in claimed if n.channel == Channel.SMS]
     for notification in claimed:

@@ -4,6 +4,7 @@ texted again until it says START."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.db import connections, router
 from django.utils.module_loading import import_string
 
 from common.phones import phone_hash, phone_key
@@ -37,8 +38,17 @@ def opted_out_among(phones: set[str]) -> set[str]:
     by_key = {opt_out_key(phone): phone for phone in phones}
     if not by_key:
         return set()
-    found = SmsOptOut.objects.filter(phone_hash__in=list(by_key))
-    return {by_key[key] for key in found.values_list("phone_hash", flat=True)}
+    # Hand-written: once a booking, and the ORM's query building cost ~0.7 ms of CPU.
+    connection = connections[router.db_for_read(SmsOptOut)]
+    quote = connection.ops.quote_name
+    column = quote(str(SmsOptOut._meta.get_field("phone_hash").column))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {column} FROM {quote(SmsOptOut._meta.db_table)} "  # noqa: S608 - identifiers
+            f"WHERE {column} IN ({', '.join(['%s'] * len(by_key))})",
+            list(by_key),
+        )
+        return {by_key[key] for (key,) in cursor.fetchall()}
 
 
 def opt_out(*, phone: str, source: str) -> SmsOptOut:

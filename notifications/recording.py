@@ -11,6 +11,7 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from common import sql
 from common.phones import phone_key
 from notifications import delivery
 from notifications.models import (
@@ -159,7 +160,7 @@ def enqueue_many(messages: Sequence[Outgoing], *, new_keys: bool = False) -> lis
             )
         )
     if new_keys and connection.features.can_return_rows_from_bulk_insert:
-        created = Notification.objects.bulk_create(rows)
+        created = sql.insert(rows)  # one INSERT … RETURNING id, without bulk_create's cost
         due_set = set(due_keys)
         ids = [row.pk for row in created if row.dedupe_key in due_set]
         if ids:

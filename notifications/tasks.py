@@ -6,7 +6,8 @@ from notifications import delivery, retention, webhooks
 
 
 def send_notifications(notification_ids: list[int]) -> None:
-    delivery.send_many(notification_ids=notification_ids)
+    # fill: the task also sends other due rows, a batch at a time (see send_many).
+    delivery.send_many(notification_ids=notification_ids, fill=True)
 
 
 def send_notification(notification_id: int) -> None:

@@ -37,6 +37,8 @@ _LOOKALIKES = {
 
 def gsm7(text: str) -> str:
     """Text reduced to the GSM-7 alphabet: look-alikes mapped, accents dropped, rest '?'."""
+    if _GSM7.issuperset(text):
+        return text  # the usual case, checked in C
     out = []
     for char in text:
         char = _LOOKALIKES.get(char, char)

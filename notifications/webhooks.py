@@ -31,7 +31,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
@@ -168,10 +168,10 @@ def publish_many(
     if not events:
         return 0
     now = now or timezone.now()
-    endpoints = list(WebhookEndpoint.objects.filter(is_active=True).only("id", "events"))
+    endpoints = _active_endpoints()
     rows = [
         WebhookDelivery(
-            endpoint=endpoint,
+            endpoint_id=endpoint_id,
             message_id=f"msg_{uuid.uuid4().hex}",
             event_type=event_type,
             payload={"type": event_type, "timestamp": now.isoformat(), "data": data},
@@ -179,8 +179,8 @@ def publish_many(
             queued_at=now,
         )
         for event_type, data in events
-        for endpoint in endpoints
-        if event_type in endpoint.events
+        for endpoint_id, subscribed in endpoints
+        if event_type in subscribed
     ]
     if not rows:
         return 0
@@ -188,6 +188,22 @@ def publish_many(
     ids = [row.pk for row in WebhookDelivery.objects.bulk_create(rows)]
     transaction.on_commit(lambda: dispatch(ids))
     return len(rows)
+
+
+def _active_endpoints() -> list[tuple[int, list[str]]]:
+    """(id, events) of the active endpoints. Hand-written: this runs in every booking's
+    transaction, and the ORM's query building cost ~0.8 ms of CPU there."""
+    connection = connections[router.db_for_read(WebhookEndpoint)]
+    quote, meta = connection.ops.quote_name, WebhookEndpoint._meta
+    events = meta.get_field("events")
+    active = quote(str(meta.get_field("is_active").column))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {quote(str(meta.pk.column))}, {quote(str(events.column))} "  # type: ignore[union-attr]  # noqa: S608
+            f"FROM {quote(meta.db_table)} WHERE {active}",
+        )
+        rows = cursor.fetchall()
+    return [(pk, json.loads(value) if isinstance(value, str) else value) for pk, value in rows]
 
 
 def dispatch(delivery_ids: Sequence[int]) -> None:
@@ -201,10 +217,16 @@ def dispatch(delivery_ids: Sequence[int]) -> None:
         return
     from django_q.tasks import async_task
 
+    from notifications.claims import queue_broker
+
     size = posts_per_task()
     for first in range(0, len(ids), size):
-        chunk = ids[first : first + size]
-        async_task("notifications.tasks.deliver_webhooks", chunk, task_name="deliver_webhooks")
+        async_task(
+            "notifications.tasks.deliver_webhooks",
+            ids[first : first + size],
+            task_name="deliver_webhooks",
+            broker=queue_broker(),
+        )
 
 
 def posts_per_task() -> int:

@@ -11,16 +11,15 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from django.db import connections, router
-from django.db.models import Model
 from django.utils import timezone
 
 from common.timezones import get_zone
 from scheduling.availability import slots
+from scheduling.availability.rows import Part, union_rows
 from scheduling.availability.windows import parse_windows
 from scheduling.booking.waitlist.models import OfferStatus
 from scheduling.models import (
@@ -39,6 +38,7 @@ _DAY = timedelta(days=1)
 # next_available's first pass; see its docstring.
 FIRST_WINDOW = timedelta(days=3)
 _US = timedelta(microseconds=1)
+_HOURS, _OVERRIDE, _OFF, _BOOKED = range(4)
 
 
 @dataclass
@@ -97,62 +97,6 @@ def _as_aware(name: str, value: datetime) -> datetime:
     return value
 
 
-def _rows(
-    model: type[Model] | Sequence[type[Model]],
-    columns: Sequence[str],
-    where: str,
-    params: Sequence[Any],
-    *,
-    ids: Sequence[int],
-    as_text: Sequence[str] = (),
-) -> list[tuple[Any, ...]]:
-    """SELECT columns of model's rows for these providers, straight from the cursor.
-
-    Hand-written (from the models' own table and column names) because the ORM's query
-    building and per-value converters cost more than everything else on these hot paths:
-    on SQLite the date-time columns come back as text and are parsed once in C (`_aware`);
-    on PostgreSQL psycopg parses them in C. Several models sharing the named columns are
-    read in one statement (UNION ALL), so another kind of blocked time costs no query.
-    """
-    models = [model] if isinstance(model, type) else list(model)
-    connection = connections[router.db_for_read(models[0])]
-    quote = connection.ops.quote_name
-    text = connection.vendor == "sqlite"
-    selects = []
-    for each in models:
-        fields = {f.name: quote(f.column or f.name) for f in each._meta.concrete_fields}
-        selected = [
-            f"CAST({fields[name]} AS text)" if text and name in as_text else fields[name]
-            for name in ("provider", *columns)
-        ]
-        # Only identifiers from the model's metadata are interpolated; values are parameters.
-        selects.append(
-            f"SELECT {', '.join(selected)} FROM {quote(each._meta.db_table)} "  # noqa: S608
-            f"WHERE {fields['provider']} IN ({', '.join(['%s'] * len(ids))})"
-            + (" AND " + where.format(**fields) if where else "")
-        )
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            _use_native_timestamps(cursor.cursor)
-        cursor.execute(" UNION ALL ".join(selects), [*ids, *params] * len(models))
-        return cursor.fetchall()
-
-
-def _use_native_timestamps(raw_cursor: Any) -> None:
-    """Let psycopg parse timestamptz in C for this cursor only.
-
-    Django registers a Python subclass of psycopg's loader (to attach its tzinfo), which
-    costs ~20 us a value; the session time zone is UTC, so psycopg's own loader gives the
-    same aware UTC instants.
-    """
-    adapters = getattr(raw_cursor, "adapters", None)  # psycopg 3; psycopg2 has none
-    if adapters is None:
-        return
-    from psycopg.types.datetime import TimestamptzLoader
-
-    adapters.register_loader("timestamptz", TimestamptzLoader)
-
-
 def _aware(value: datetime | str) -> datetime:
     # SQLite hands back naive UTC as text (see _rows); parsing it with the offset
     # appended is several times cheaper than replace(tzinfo=...).
@@ -186,7 +130,7 @@ def load_times(
     overrides_end: datetime | None = None,
 ) -> dict[int, ProviderTimes]:
     """Hours, overrides, time off (with calendars' busy times) and active appointments
-    touching [start, end): 4 queries. Overrides up to `overrides_end` when later than end
+    touching [start, end): one query. Overrides up to `overrides_end` when later than end
     (a few rows; they tell whether a provider opens at all further on)."""
     ids = list(zones)
     found = {pid: ProviderTimes(zone=get_zone(name)) for pid, name in zones.items()}
@@ -195,65 +139,67 @@ def load_times(
     ops = connections[router.db_for_read(Appointment)].ops
     since, until = ops.adapt_datetimefield_value(start), ops.adapt_datetimefield_value(end)
 
-    hours = _rows(
-        WeeklyHours, ["weekday", "start", "end"], "", [], ids=ids, as_text=["start", "end"]
-    )
-    for pid, weekday, w_start, w_end in hours:
-        found[pid].weekly[weekday].append((_clock(w_start), _clock(w_end)))
-
     # Local dates differ from UTC dates by less than a day in any zone.
-    overrides = _rows(
-        DateOverride,
-        ["date", "windows"],
-        "{date} >= %s AND {date} <= %s",
-        [
-            ops.adapt_datefield_value((start - _DAY).date()),
-            ops.adapt_datefield_value((max(end, overrides_end or end) + _DAY).date()),
-        ],
-        ids=ids,
-    )
-    for pid, day, windows in overrides:
-        try:
-            parsed = parse_windows(json.loads(windows) if isinstance(windows, str) else windows)
-        except ValueError:
-            parsed = []  # an unreadable override closes the day, never opens it
-        found[pid].overrides[_day(day)] = parsed
-
-    # External calendars' busy times block exactly like time off (with the service's buffers).
-    time_off = _rows(
-        (TimeOff, BusyInterval),
-        ["start", "end"],
-        "{end} > %s AND {start} < %s",
-        [since, until],
-        ids=ids,
-        as_text=["start", "end"],
-    )
-    for pid, off_start, off_end in time_off:
-        found[pid].time_off.append((_aware(off_start), _aware(off_end)))
-
-    # Status is checked here rather than in SQL: with it, SQLite's planner picks the status
-    # index and scans every confirmed appointment instead of this providers' window.
+    first_day = ops.adapt_datefield_value((start - _DAY).date())
+    last_day = ops.adapt_datefield_value((max(end, overrides_end or end) + _DAY).date())
+    # Status is checked in Python rather than in SQL: with it, SQLite's planner picks the
+    # status index and scans every confirmed appointment instead of this providers' window.
     where, params = "{blocked_end} > %s AND {blocked_start} < %s", [since, until]
     if exclude_appointment_id is not None:
         where += " AND {id} <> %s"
         pk = Appointment._meta.pk
         assert pk is not None
         params.append(pk.get_db_prep_value(pk.to_python(exclude_appointment_id), ops.connection))
-    # A place held for someone on a waitlist counts like an active appointment.
-    appointments = _rows(
-        (Appointment, WaitlistOffer),
-        ["service", "start", "blocked_start", "blocked_end", "status"],
-        where,
-        params,
+    rows = union_rows(
+        [
+            Part(_HOURS, (WeeklyHours,), {"number": "weekday", "clock1": "start", "clock2": "end"}),
+            Part(
+                _OVERRIDE,
+                (DateOverride,),
+                {"day": "date", "windows": "windows"},
+                "{date} >= %s AND {date} <= %s",
+                (first_day, last_day),
+            ),
+            # External calendars' busy times block exactly like time off (with the buffers).
+            Part(
+                _OFF,
+                (TimeOff, BusyInterval),
+                {"at1": "start", "at2": "end"},
+                "{end} > %s AND {start} < %s",
+                (since, until),
+            ),
+            Part(
+                _BOOKED,
+                (Appointment, WaitlistOffer),  # a place held for someone counts too
+                {
+                    "number": "service",
+                    "at1": "start",
+                    "at2": "blocked_start",
+                    "at3": "blocked_end",
+                    "status": "status",
+                },
+                where,
+                tuple(params),
+            ),
+        ],
         ids=ids,
-        as_text=["start", "blocked_start", "blocked_end"],
     )
     active = {str(status) for status in ACTIVE_STATUSES} | {str(OfferStatus.HELD)}
-    for pid, sid, appt_start, blocked_start, blocked_end, status in appointments:
-        if status in active:
-            found[pid].appointments.append(
-                (sid, _aware(appt_start), _aware(blocked_start), _aware(blocked_end))
-            )
+    for kind, pid, number, at1, at2, at3, clock1, clock2, day, windows, status in rows:
+        times = found[pid]
+        if kind == _BOOKED:
+            if status in active:
+                times.appointments.append((number, _aware(at1), _aware(at2), _aware(at3)))
+        elif kind == _HOURS:
+            times.weekly[number].append((_clock(clock1), _clock(clock2)))
+        elif kind == _OFF:
+            times.time_off.append((_aware(at1), _aware(at2)))
+        else:
+            try:
+                parsed = parse_windows(json.loads(windows) if isinstance(windows, str) else windows)
+            except ValueError:
+                parsed = []  # an unreadable override closes the day, never opens it
+            times.overrides[_day(day)] = parsed
     return found
 
 
@@ -385,8 +331,8 @@ def is_offered(
 def next_available(
     services: Iterable[Service], *, now: datetime | None = None
 ) -> dict[int, datetime | None]:
-    """Service id -> start of its first offered slot (UTC) or None; 4 or 5 queries, and 4
-    more when some service with hours has no free time in the first days.
+    """Service id -> start of its first offered slot (UTC) or None; one query (and the
+    zones when the providers are not loaded), and one more when some service with hours has no free time in the first days.
 
     Nearly every provider has a free time within days: the first pass loads only
     FIRST_WINDOW after the shortest notice (a provider with 500 calendar busy times would

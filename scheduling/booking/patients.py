@@ -6,11 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.db import connections, router
 from django.utils import timezone
 
 from common.errors import DomainError
 from common.events import signed_in
 from common.phones import is_textable, phone_hash, to_e164
+from common.sql import instance
 from common.states import is_state
 from common.timezones import is_timezone
 from scheduling.booking import observers
@@ -63,8 +65,15 @@ def normalize_phone(raw: str, *, region: str | None = None) -> str:
     return phone
 
 
+@dataclass(frozen=True)
+class _ValidDetails(PatientDetails):
+    """Details validate_details has checked and normalized: not checked again."""
+
+
 def validate_details(details: PatientDetails) -> PatientDetails:
     """Check zone and state (codes invalid_timezone, invalid_state) and normalize the phone."""
+    if isinstance(details, _ValidDetails):
+        return details
     phone = normalize_phone(details.phone)
     if not is_timezone(details.timezone):
         raise DomainError(
@@ -79,7 +88,7 @@ def validate_details(details: PatientDetails) -> PatientDetails:
             f"Unknown state: {details.state!r}.",
             fields={"patient": {"state": ["Use a USPS code such as NY."]}},
         )
-    return PatientDetails(
+    return _ValidDetails(
         name=details.name.strip(),
         phone=phone,
         timezone=details.timezone,
@@ -108,33 +117,22 @@ def find_or_create_patient(
     """
     details = validate_details(details)
     now = now or timezone.now()
-    existed = (
-        not update_existing
-        and Patient.objects.filter(phone_hash=phone_hash(details.phone)).exists()
+    patient = _insert_or_get(
+        Patient(
+            phone=details.phone,
+            name=details.name,
+            email=details.email,
+            timezone=details.timezone,
+            state=details.state,
+            language=details.language or "en",
+            sms_consent=sms_consent,
+            sms_consent_at=now,
+            sms_consent_source=consent_source,
+        )
     )
-    # Insert-or-ignore then read: two queries whether the patient is new or not, and a
-    # concurrent booking by the same new number neither fails nor creates a second row.
-    Patient.objects.bulk_create(
-        [
-            Patient(
-                phone=details.phone,
-                name=details.name,
-                email=details.email,
-                timezone=details.timezone,
-                state=details.state,
-                language=details.language or "en",
-                sms_consent=sms_consent,
-                sms_consent_at=now,
-                sms_consent_source=consent_source,
-            )
-        ],
-        ignore_conflicts=True,
-    )
-    # Their contact rules (scheduling.circle) come along: the messages read them.
-    patient = Patient.objects.select_related("contact_preference").get(
-        phone_hash=phone_hash(details.phone)
-    )
-    if existed:
+    if not update_existing:
+        # A weaker proof leaves a stored patient as it was; a patient created just now
+        # holds these details already.
         return patient
     values: dict[str, Any] = {"timezone": details.timezone, "state": details.state}
     if details.language:  # later texts follow the language of the latest booking
@@ -162,6 +160,51 @@ def find_or_create_patient(
             kind="details_changed",
             data=changes,
         )
+    return patient
+
+
+def _insert_or_get(new: Patient) -> Patient:
+    """The stored patient with `new`'s phone, `new` inserted first when there is none.
+
+    One statement where the database returns rows from an upsert (PostgreSQL, SQLite):
+    INSERT ... ON CONFLICT (phone_hash) DO UPDATE SET phone_hash = phone_hash RETURNING
+    every column. The no-op update is what makes a conflicting row come back (DO NOTHING
+    returns nothing); it also locks that row until commit, as the update of changed details
+    would. A concurrent booking by the same new number neither fails nor makes a second row.
+    """
+    alias = router.db_for_write(Patient)
+    connection = connections[alias]
+    if not connection.features.can_return_rows_from_bulk_insert:
+        Patient.objects.bulk_create([new], ignore_conflicts=True)
+        return Patient.objects.select_related("contact_preference").get(
+            phone_hash=phone_hash(new.phone)
+        )
+    meta = Patient._meta
+    quote = connection.ops.quote_name
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    values = [f.get_db_prep_save(f.pre_save(new, True), connection) for f in fields]
+    hashed = quote(str(Patient._meta.get_field("phone_hash").column))
+    # And whether they set contact rules (scheduling.circle), which every message reads:
+    # without any, the answer is cached, so reading them costs no query.
+    rules = Patient.contact_preference.related  # type: ignore[attr-defined]
+    rules_table = quote(rules.related_model._meta.db_table)
+    has_rules = (
+        f"EXISTS (SELECT 1 FROM {rules_table} WHERE {rules_table}.{quote(rules.field.column)}"  # noqa: S608
+        f" = {quote(meta.db_table)}.{quote(str(meta.pk.column))})"  # type: ignore[union-attr]
+    )
+    # Only identifiers from the model's metadata are interpolated; values are parameters.
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(str(f.column)) for f in fields)}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * len(fields))}) "
+        f"ON CONFLICT ({hashed}) DO UPDATE SET {hashed} = EXCLUDED.{hashed} "
+        f"RETURNING {', '.join(quote(str(f.column)) for f in meta.concrete_fields)}, {has_rules}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        *row, with_rules = cursor.fetchone()
+    patient = instance(Patient, alias, row)
+    if not with_rules:
+        rules.set_cached_value(patient, None)  # reading them raises DoesNotExist, no query
     return patient
 
 
