@@ -298,7 +298,6 @@ else:
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Bridgeway <appointments@bridgeway.invalid>")
 # How a national number someone types is read (django-phonenumber-field's setting).
 PHONENUMBER_DEFAULT_REGION = env_str("PHONENUMBER_DEFAULT_REGION", "US")
-
 SERVICE_CONTACT_LINE = env_str(
     "SERVICE_CONTACT_LINE", "Bridgeway scheduling. Questions: reply or call the clinic."
 )
@@ -321,6 +320,7 @@ SMS_REPLY_HANDLER = "scheduling.booking.replies.handle_reply"
 METRICS_TOKEN = env_secret("METRICS_TOKEN")
 # Told of each STOP (phone=...): a patient who stops texts still has visits to hear about.
 SMS_OPT_OUT_OBSERVERS = ["scheduling.booking.replies.texts_stopped"]
+NOTIFICATION_SEND_CHECK = "scheduling.circle.sending.check_send"  # see notifications.holds
 # Who puts a private link's token back into a message at send time (notifications.sealing),
 # by the message's subject: the outbox stores no working link.
 NOTIFICATION_LINK_RESOLVERS = {

@@ -33,6 +33,7 @@ from notifications.backends.base import (
     TransportError,
     get_backend,
 )
+from notifications.holds import held
 from notifications.models import (
     Channel,
     Notification,
@@ -117,6 +118,7 @@ def send_many(*, notification_ids: Sequence[int], now: datetime | None = None) -
     for pk in ids:
         if pk not in mine:
             send(notification_id=pk, now=now)  # an unknown outcome to reconcile, or a no-op
+    claimed = [n for n in claimed if not held(n, now)]
     texts = [n for n in claimed if n.channel == Channel.SMS]
     for notification in claimed:
         if notification.channel == Channel.EMAIL:
@@ -168,6 +170,8 @@ def send(*, notification_id: int, now: datetime | None = None) -> Notification |
     if mode is None:
         return None
     notification = Notification.objects.get(pk=notification_id)
+    if mode == "send" and held(notification, now):
+        return notification
     if notification.channel == Channel.EMAIL:
         _send_email(notification, now)
     else:

@@ -29,6 +29,15 @@ STOP_REPLY = "You will get no more texts from this number. Reply START to opt ba
 START_REPLY = "You will get texts from this number again. Reply HELP for help, STOP to opt out."
 
 
+def help_reply() -> str:
+    """HELP: who we are, the crisis line, the resources page (served by scheduling.circle),
+    how to stop."""
+    return (
+        f"{settings.SERVICE_CONTACT_LINE} To talk to someone now, call or text 988. "
+        f"Help: {settings.PUBLIC_BASE_URL}/resources/ Reply STOP to opt out."
+    )
+
+
 class ReplyHandler(Protocol):
     def __call__(self, *, from_number: str, body: str) -> str | None: ...
 
@@ -47,7 +56,7 @@ def _answer(*, from_number: str, body: str) -> str:
         opt_in(phone=from_number)
         return START_REPLY
     if word in HELP_WORDS:
-        return f"{settings.SERVICE_CONTACT_LINE} Reply STOP to opt out."
+        return help_reply()
     handler: ReplyHandler = import_string(settings.SMS_REPLY_HANDLER)
     answer = handler(from_number=from_number, body=body)
     return answer if answer is not None else settings.SERVICE_CONTACT_LINE

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from django.conf import settings
+from django.utils import timezone
 
 from common.formatting import format_when
 from notifications.models import Channel
@@ -17,6 +18,7 @@ from notifications.recording import enqueue
 from notifications.text import render_line, render_sms, render_text
 from referrals.links import sealed_referral_url
 from referrals.models import Coordinator, Referral
+from scheduling.circle.contact import safe_contact
 from scheduling.models import Provider
 
 
@@ -39,8 +41,13 @@ def send_patient_link(
     *, referral: Referral, providers: Sequence[Provider], key: str, nudge: bool = False
 ) -> None:
     """The discreet self-scheduling link: SMS with consent, email when we have an address."""
+    # A person who already booked with us has safe-contact rules (scheduling.circle).
+    person = referral.patient
+    contact = safe_contact(person) if person is not None else None
     context = {
-        "providers": _names(providers),
+        "providers": _names(providers)
+        if contact is None
+        else contact.provider_name(_names(providers)),
         "url": sealed_referral_url(referral),
         "first_name": referral.patient_first_name,
         "nudge": nudge,
@@ -49,10 +56,11 @@ def send_patient_link(
     # stored patient with the same number once gave. Once the person has booked through the
     # link (proving the number is theirs), their own choice about texts counts too; a STOP
     # is honoured by enqueue either way.
-    person = referral.patient
-    texts_ok = person is None or person.sms_consent
+    texts_ok = person is None or (person.sms_consent and contact is not None and contact.may_text)
     if referral.patient_sms_consent and texts_ok and referral.patient_phone:
+        now = timezone.now()
         enqueue(
+            send_after=contact.text_at(now) if contact is not None else now,
             channel=Channel.SMS,
             recipient=referral.patient_phone,
             template="referral_nudge" if nudge else "referral_link",

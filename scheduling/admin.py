@@ -18,6 +18,7 @@ from common.errors import DomainError
 from common.parsers import parse_json
 from common.states import STATES
 from scheduling.calendar import admin as calendar_admin  # noqa: F401 (registers its admin)
+from scheduling.circle import admin as circle_admin  # noqa: F401 (registers its admin)
 from scheduling.directory import WEEKDAYS, DirectoryInvalid, import_directory
 from scheduling.models import (
     DateOverride,

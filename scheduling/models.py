@@ -22,6 +22,7 @@ from scheduling.availability.windows import parse_windows
 from scheduling.booking.models import IdempotencyKey, Series  # noqa: F401 (found here too)
 from scheduling.booking.waitlist.models import WaitlistEntry, WaitlistOffer  # noqa: F401
 from scheduling.calendar.models import BusyInterval, CalendarSource  # noqa: F401 (found here too)
+from scheduling.circle import models as circle_models  # noqa: F401 (found here too)
 
 
 def validate_timezone(value: str) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 
 from scheduling.booking.groups import GroupListView
 from scheduling.booking.series_views import SeriesCancelView, SeriesDetailView, SeriesMoveView
@@ -79,4 +79,5 @@ urlpatterns: list = [
     path("waitlist/<str:entry_id>/leave/", WaitlistLeaveView.as_view(), name="waitlist-leave"),
     path("waitlist/<str:entry_id>/accept/", WaitlistAcceptView.as_view(), name="waitlist-accept"),
     path("directory/import/", DirectoryImportView.as_view(), name="directory-import"),
+    path("", include("scheduling.circle.api_urls")),
 ]

@@ -12,9 +12,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from common.events import Actor, signed_in
+from notifications.models import Notification, NotificationStatus
 from notifications.optouts import opt_in
 from notifications.retention import forget_recipient
 from scheduling.booking import observers
+from scheduling.circle.models import ContactPreference, Disclosure, SupportPerson
 from scheduling.models import (
     ACTIVE_STATUSES,
     Appointment,
@@ -66,6 +68,14 @@ def erase_patient(
     refs = [f"appointment:{pk}" for pk in ids] + [f"series:{pk}" for pk in series_ids]
     forget_recipient(phone=phone, email=email, subject_refs=refs)
     observers.patient_erased(patient=patient, phone=phone)
+    # The care circle: the people they named (third parties' numbers), their texts, the rules.
+    texts = Notification.objects.filter(
+        dedupe_key__in=Disclosure.objects.filter(patient=patient).values("message_key")
+    )
+    texts.filter(status=NotificationStatus.PENDING).update(status=NotificationStatus.SUPPRESSED)
+    texts.update(recipient="erased", recipient_hash="", body="", subject="")
+    SupportPerson.objects.filter(patient=patient).delete()  # and their disclosure rows
+    ContactPreference.objects.filter(patient=patient).delete()
     opt_in(phone=phone)  # consent is off: nothing will text it, and its hash goes too
     LogEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(Patient), object_id=str(patient.pk)

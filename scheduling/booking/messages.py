@@ -19,17 +19,20 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.template.loader import render_to_string
 
-from common.formatting import format_when, short_name
+from common.formatting import format_when
 from notifications import recording as outbox
 from notifications import text
 from notifications.models import Channel
-from notifications.text import gsm7
+from scheduling.circle.contact import NAME_LIMIT, safe_contact, sms_name  # noqa: F401
+from scheduling.circle.missed import record_missed_visit
+from scheduling.circle.support import record_support_reminders
 
 if TYPE_CHECKING:
     from scheduling.models import Appointment, AppointmentEvent
 
 TEMPLATE_DIR = "scheduling/messages"
-NAME_LIMIT = 24
+# The patient's reminders and their support persons' (scheduling.circle.support).
+REMINDER_TEMPLATES = ("reminder", "support_reminder")
 
 # Set while scheduling.booking.replies answers a text: the TwiML answer already tells the patient,
 # so the lifecycle SMS to the patient would be a second, redundant text.
@@ -60,11 +63,6 @@ def one_message_for_series() -> Iterator[None]:
 
 
 # ---------------------------------------------------------------- pure helpers
-
-
-def sms_name(name: str) -> str:
-    """A short name fit for a text: GSM-7 and bounded, so a text stays one or two segments."""
-    return gsm7(short_name(name))[:NAME_LIMIT]
 
 
 @dataclass(frozen=True)
@@ -101,9 +99,10 @@ def message_context(appointment: Appointment, *, sealed: bool = True) -> dict[st
     The rebook link is the private page of the cancelled visit."""
     patient, provider = appointment.patient, appointment.provider
     link = _manage_url(appointment, sealed=sealed)
+    contact = safe_contact(patient)  # discreet names, a preferred name
     return {
-        "provider_name": sms_name(provider.name),
-        "patient_name": sms_name(patient.name),
+        "provider_name": contact.provider_name(sms_name(provider.name)),
+        "patient_name": sms_name(contact.patient_name(patient.name)),
         "when": format_when(appointment.start, patient.timezone),
         "when_provider": format_when(appointment.start, provider.timezone),
         "manage_url": link,
@@ -149,7 +148,7 @@ def _sms_to_patient(
     **kwargs: Any,
 ) -> None:
     patient = appointment.patient
-    if not (patient.sms_consent and patient.phone):
+    if not (patient.sms_consent and patient.phone and safe_contact(patient).may_text):
         return
     outbox_message = outbox.Outgoing(
         channel=Channel.SMS,
@@ -202,8 +201,13 @@ def record_texts_stopped(*, appointment: Appointment, now: datetime) -> None:
     outbox.enqueue_many(batch)
 
 
-def reminder_key(appointment: Appointment, hours: int, channel: str = Channel.SMS) -> str:
-    return f"reminder-{hours}h:{channel}:{appointment.id}:{appointment.start.isoformat()}"
+def reminder_key(
+    appointment: Appointment, hours: int, channel: str = Channel.SMS, revision: int = 0
+) -> str:
+    """A reminder's dedupe key; a change of the patient's contact rules (`revision`) makes
+    new keys, so the reminders recorded under the old rules are replaced."""
+    key = f"reminder-{hours}h:{channel}:{appointment.id}:{appointment.start.isoformat()}"
+    return f"{key}:r{revision}" if revision else key
 
 
 def record_reminders(
@@ -214,7 +218,8 @@ def record_reminders(
     new_appointment: bool = False,
 ) -> list[str]:
     """Reminders at settings.REMINDER_OFFSETS_HOURS before the start, by SMS if the patient
-    agreed to texts, else by email; earlier ones for this appointment become obsolete.
+    agreed to texts (moved out of their quiet hours), else by email, and one to each support
+    person who agreed; earlier ones for this appointment become obsolete.
 
     With `batch`, the reminders join the caller's batch (recorded when it records the
     batch) instead of being recorded here. A `new_appointment` has no earlier reminders,
@@ -224,7 +229,8 @@ def record_reminders(
     batch = [] if batch is None else batch
     patient = appointment.patient
     keys: list[str] = []
-    by_sms = bool(patient.sms_consent and patient.phone)
+    contact = safe_contact(patient)
+    by_sms = bool(patient.sms_consent and patient.phone and contact.may_text)
     context = message_context(appointment)
     for hours in sorted(set(settings.REMINDER_OFFSETS_HOURS), reverse=True):
         send_after = appointment.start - timedelta(hours=hours)
@@ -232,31 +238,37 @@ def record_reminders(
             continue  # booked inside this window: the confirmation is the reminder
         context = {**context, "hours": hours}
         if by_sms:
-            key = reminder_key(appointment, hours)
-            _sms_to_patient(batch, appointment, "reminder", key, context, send_after=send_after)
+            text_at = contact.reminder_at(send_after, now=now)
+            if text_at is None:
+                continue  # its quiet hours have begun: the confirmation stands in for it
+            key = reminder_key(appointment, hours, revision=contact.revision)
+            _sms_to_patient(batch, appointment, "reminder", key, context, send_after=text_at)
         elif patient.email:
-            key = reminder_key(appointment, hours, Channel.EMAIL)
+            key = reminder_key(appointment, hours, Channel.EMAIL, contact.revision)
             _email(
                 batch, appointment, patient.email, "reminder", key, context, send_after=send_after
             )
         else:
             continue
         keys.append(key)
+    keys += record_support_reminders(appointment=appointment, now=now, batch=batch)
     if not new_appointment:
-        outbox.suppress_pending(
-            subject_ref=_ref(appointment),
-            template="reminder",
-            keep=keys,
-            reason="obsolete: the appointment moved",
-        )
+        for template in REMINDER_TEMPLATES:
+            outbox.suppress_pending(
+                subject_ref=_ref(appointment),
+                template=template,
+                keep=keys,
+                reason="obsolete: the appointment moved",
+            )
     if own_batch:
         outbox.enqueue_many(batch)
     return keys
 
 
 def cancel_reminders(*, appointment: Appointment, reason: str) -> int:
-    return outbox.suppress_pending(
-        subject_ref=_ref(appointment), template="reminder", reason=reason
+    return sum(
+        outbox.suppress_pending(subject_ref=_ref(appointment), template=template, reason=reason)
+        for template in REMINDER_TEMPLATES
     )
 
 
@@ -280,10 +292,16 @@ def record_appointment_notifications(*, appointment: Appointment, event: Appoint
 
     sms_allowed = not _answering_by_sms.get()
     batch: list[outbox.Outgoing] = []
+    if event.actor != Actor.PATIENT:
+        # Not an answer to the patient's own action: their quiet hours hold the text.
+        later = safe_contact(patient).text_at(now, deadline=appointment.start)
+        sms_at = {"send_after": later} if later > now else {}
+    else:
+        sms_at = {}
     if kind == "booked":
         requested = appointment.status == AppointmentStatus.REQUESTED
         name = "booking_requested" if requested else "booking_confirmed"
-        _sms_to_patient(batch, appointment, name, key("patient", "sms"), context)
+        _sms_to_patient(batch, appointment, name, key("patient", "sms"), context, **sms_at)
         _email(
             batch,
             appointment,
@@ -304,7 +322,7 @@ def record_appointment_notifications(*, appointment: Appointment, event: Appoint
         if not requested:
             record_reminders(appointment=appointment, now=now, batch=batch, new_appointment=True)
     elif kind == "confirmed":
-        _sms_to_patient(batch, appointment, "approved", key("patient", "sms"), context)
+        _sms_to_patient(batch, appointment, "approved", key("patient", "sms", **sms_at), context)
         _email(
             batch,
             appointment,
@@ -317,7 +335,9 @@ def record_appointment_notifications(*, appointment: Appointment, event: Appoint
         record_reminders(appointment=appointment, now=now, batch=batch)
     elif kind == "rescheduled":
         if sms_allowed:
-            _sms_to_patient(batch, appointment, "rescheduled", key("patient", "sms"), context)
+            _sms_to_patient(
+                batch, appointment, "rescheduled", key("patient", "sms", **sms_at), context
+            )
         _email(
             batch,
             appointment,
@@ -345,7 +365,7 @@ def record_appointment_notifications(*, appointment: Appointment, event: Appoint
         by = {"patient": "patient", "provider": "provider"}.get(str(event.actor), "clinic")
         if sms_allowed:
             _sms_to_patient(
-                batch, appointment, f"cancelled_by_{by}", key("patient", "sms"), context
+                batch, appointment, f"cancelled_by_{by}", key("patient", "sms"), context, **sms_at
             )
         _email(
             batch,
@@ -367,6 +387,7 @@ def record_appointment_notifications(*, appointment: Appointment, event: Appoint
             )
     elif kind in ("attended", "no_show"):
         cancel_reminders(appointment=appointment, reason="the visit has taken place")
+        record_missed_visit(appointment=appointment, event=event, batch=batch, context=context)
     # patient_confirmed: the patient's "C" is answered by the reply itself.
     # Every key names this event's new row (and a booking's reminders its new appointment).
     outbox.enqueue_many(batch, new_keys=kind == "booked")

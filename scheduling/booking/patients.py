@@ -125,7 +125,10 @@ def find_or_create_patient(
         ],
         ignore_conflicts=True,
     )
-    patient = Patient.objects.get(phone_hash=phone_hash(details.phone))
+    # Their contact rules (scheduling.circle) come along: the messages read them.
+    patient = Patient.objects.select_related("contact_preference").get(
+        phone_hash=phone_hash(details.phone)
+    )
     if existed:
         return patient
     values: dict[str, Any] = {"timezone": details.timezone, "state": details.state}

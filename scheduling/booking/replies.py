@@ -20,6 +20,8 @@ from scheduling.booking import messages
 from scheduling.booking.links import series_manage_url
 from scheduling.booking.waitlist import replies as waitlist_replies
 from scheduling.booking.waitlist.services import leave_all
+from scheduling.circle import support
+from scheduling.circle.missed import resources_url
 from scheduling.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, Patient
 
 logger = logging.getLogger(__name__)
@@ -45,6 +47,7 @@ def texts_stopped(*, phone: str) -> None:
     """A patient who sent STOP still has a visit: email them (when we have an address) that
     texts stopped, that the visit stands, and the link to change or cancel it. Carriers treat
     "Cancel" as STOP, so this is also how a patient who meant to cancel by text finds out."""
+    support.support_stopped(phone=phone)  # a support person's STOP ends their consent
     patient = Patient.objects.filter(phone_hash=phone_hash(phone)).first()
     if patient is not None:  # STOP to the offers' number also leaves every waitlist
         leave_all(patient=patient)
@@ -59,12 +62,17 @@ def handle_reply(*, from_number: str, body: str) -> str | None:
 
     word = reply_word(body)
     contact = {"contact_line": settings.SERVICE_CONTACT_LINE}
+    help_context = {**contact, "resources_url": resources_url()}
     if word in waitlist_replies.ACCEPT_WORDS:  # Y: take the place a waitlist offer holds
         return waitlist_replies.answer_accept(phone=from_number) or messages.render_sms(
-            "reply_help", contact
+            "reply_help", help_context
         )
+    if word in support.AGREE_WORDS:
+        agreed = support.agree(phone=from_number)
+        if agreed is not None:
+            return agreed
     if word not in CONFIRM_WORDS | CANCEL_WORDS:
-        return messages.render_sms("reply_help", contact)
+        return messages.render_sms("reply_help", help_context)
     appointment = next_appointment(phone=from_number)
     if appointment is None:
         return messages.render_sms("reply_no_match", contact)

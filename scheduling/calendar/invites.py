@@ -23,7 +23,8 @@ from icalendar import Alarm, Calendar, Event, vCalAddress, vDDDTypes, vDuration,
 from common.formatting import short_name
 from common.timezones import get_zone
 from scheduling.booking.links import manage_url
-from scheduling.models import Appointment, AppointmentStatus, Provider
+from scheduling.circle.contact import safe_contact
+from scheduling.models import Appointment, AppointmentStatus, Patient, Provider
 
 PRODID = "-//Bridgeway//Bridgeway scheduling 1.0//EN"
 METHOD_REQUEST = "REQUEST"
@@ -96,14 +97,21 @@ def event_status(status: str) -> str:
     return _EVENT_STATUS[AppointmentStatus(status)]
 
 
-def provider_label(provider: Provider) -> str:
-    """'Dana W.'; but a name such as 'Hope Recovery Center' would say too much."""
+def _discreet(patient: Patient | None) -> bool:
+    return patient is not None and safe_contact(patient).discreet_names
+
+
+def provider_label(provider: Provider, patient: Patient | None = None) -> str:
+    """'Dana W.'; but 'Hope Recovery Center' would say too much, or the patient asked for none."""
     name = provider.display_name
-    return name if is_discreet(name) else "your provider"
+    return name if is_discreet(name) and not _discreet(patient) else "your provider"
 
 
-def invite_summary(provider: Provider) -> str:
-    return f"Appointment with {provider_label(provider)}"
+def invite_summary(provider: Provider, *, patient: Patient | None = None) -> str:
+    """The entry's title; a patient who asked for discreet names gets no provider's name."""
+    return (
+        "Your appointment" if _discreet(patient) else f"Appointment with {provider_label(provider)}"
+    )
 
 
 def invite_content_type(method: str) -> str:
@@ -127,11 +135,12 @@ def param_text(text: str) -> str:
     return " ".join(cleaned.split())
 
 
-def organizer_address(provider: Provider) -> vCalAddress:
+def organizer_address(provider: Provider, patient: Patient | None = None) -> vCalAddress:
     # An address like intake@hoperecovery.example would tell too; the service's own then.
     email = provider.email if provider.email and is_discreet(provider.email) else ""
+    email = "" if _discreet(patient) else email
     organizer = vCalAddress(f"mailto:{email or parseaddr(settings.DEFAULT_FROM_EMAIL)[1]}")
-    organizer.params["CN"] = param_text(provider_label(provider))
+    organizer.params["CN"] = param_text(provider_label(provider, patient))
     return organizer
 
 
@@ -168,7 +177,7 @@ def _local_zone(name: str) -> tuple[tzinfo, bool]:
 
 
 def _invite_description(appointment: Appointment, method: str, link: str) -> str:
-    who = provider_label(appointment.provider)
+    who = provider_label(appointment.provider, appointment.patient)
     if method == METHOD_CANCEL:
         return f"Your appointment with {who} was cancelled.\nDetails and booking again: {link}"
     lines = [f"Video appointment with {who}".rstrip(".") + "."]
@@ -211,7 +220,9 @@ def invite_for(
     dtstart, dtend = wall_or_utc(appointment.start, zone), wall_or_utc(appointment.end, zone)
     event.add("dtstart", dtstart)
     event.add("dtend", dtend)
-    event.add("summary", FreeText(invite_summary(appointment.provider)))
+    event.add(
+        "summary", FreeText(invite_summary(appointment.provider, patient=appointment.patient))
+    )
     link = manage_link or manage_url(appointment)  # an emailed invite holds a sealed one
     event.add("description", FreeText(_invite_description(appointment, method, link)))
     event.add("status", event_status(appointment.status))
@@ -219,7 +230,7 @@ def invite_for(
     event.add("url", appointment.video_url)
     event.add("class", "PRIVATE")
     event.add("transp", "TRANSPARENT" if cancelled else "OPAQUE")
-    event.add("organizer", organizer_address(appointment.provider))
+    event.add("organizer", organizer_address(appointment.provider, appointment.patient))
     if patient.email:
         attendee = vCalAddress(f"mailto:{patient.email}")
         attendee.params["CN"] = param_text(patient.name)
@@ -235,7 +246,10 @@ def invite_for(
         alarm = Alarm()
         alarm.add("uid", f"alarm-{appointment_uid(appointment.id)}")
         alarm.add("action", "DISPLAY")
-        alarm.add("description", FreeText(invite_summary(appointment.provider)))
+        alarm.add(
+            "description",
+            FreeText(invite_summary(appointment.provider, patient=appointment.patient)),
+        )
         alarm.add("trigger", -ALARM_BEFORE)
         event.add_component(alarm)
     cal.add_component(event)
@@ -255,7 +269,7 @@ def google_calendar_url(appointment: Appointment) -> str:
     dates = f"{_as_utc(appointment.start):%Y%m%dT%H%M%SZ}/{_as_utc(appointment.end):%Y%m%dT%H%M%SZ}"
     params = {
         "action": "TEMPLATE",
-        "text": invite_summary(appointment.provider),
+        "text": invite_summary(appointment.provider, patient=appointment.patient),
         "dates": dates,
         "details": (
             f"Join by video: {appointment.video_url}\n"

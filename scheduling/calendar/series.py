@@ -47,17 +47,17 @@ def _calendar(method: str) -> Calendar:
 
 
 def _common(event: Event, series: Series, now: datetime, link: str) -> None:
-    who = provider_label(series.provider)
+    who = provider_label(series.provider, series.patient)
     event.add("uid", series_uid(series))
     event.add("sequence", series.sequence)
     event.add("dtstamp", now)
-    event.add("summary", FreeText(invite_summary(series.provider)))
+    event.add("summary", FreeText(invite_summary(series.provider, patient=series.patient)))
     event.add(
         "description",
         FreeText(f"Video appointments with {who}.\nSee, change or cancel them: {link}"),
     )
     event.add("class", "PRIVATE")
-    event.add("organizer", organizer_address(series.provider))
+    event.add("organizer", organizer_address(series.provider, series.patient))
 
 
 def _local(value: datetime, zone: ZoneInfo) -> datetime:

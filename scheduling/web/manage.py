@@ -82,7 +82,7 @@ def _context(request: HttpRequest, appointment: Appointment, token: str) -> dict
         "manage_url": links.manage_url(appointment),
         "ics_url": links.ics_url(appointment),
         "google_url": ical.google_calendar_url(appointment),
-        "calendar_title": ical.invite_summary(appointment.provider),
+        "calendar_title": ical.invite_summary(appointment.provider, patient=appointment.patient),
         "can_change": _can_change(appointment),
         "is_requested": appointment.status == AppointmentStatus.REQUESTED,
         "is_cancelled": appointment.status == AppointmentStatus.CANCELLED,

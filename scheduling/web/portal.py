@@ -33,6 +33,7 @@ from scheduling.booking import services
 from scheduling.booking.access import user_provider
 from scheduling.booking.recurrence import describe, rule_starts
 from scheduling.booking.series import cancel_series_from
+from scheduling.circle.missed import missed_in_a_row
 from scheduling.models import (
     ACTIVE_STATUSES,
     Appointment,
@@ -164,6 +165,7 @@ def appointment_detail(
         and appointment.status != AppointmentStatus.REQUESTED,
         "cancel_form": ProviderCancelForm(),
         "series_rule": _series_rule(appointment),
+        "missed_in_a_row": missed_in_a_row(patient=appointment.patient, provider=provider),
         "nav": "home",
     }
     _audit(request, AuditAction.VIEW, [appointment])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 
 from scheduling.calendar.views import provider_feed
 from scheduling.web import (
@@ -38,6 +38,8 @@ urlpatterns: list = [
     # The private link of a recurring series
     path("s/<str:token>", series.manage_series, name="series-manage"),
     path("s/<str:token>/cancel", series.cancel_series, name="series-manage-cancel"),
+    # The care circle: safe contact, support persons, /resources/ (scheduling.circle)
+    path("", include("scheduling.circle.urls")),
     # Provider portal
     path("portal/", portal.home, name="portal"),
     path(

@@ -486,8 +486,8 @@ def test_an_opted_out_recipient_error_suppresses_later_texts(stack: Stack) -> No
     wait_for(lambda: row_status(appointment, "booking_confirmed") == "undeliverable")
     assert is_opted_out(PHONE)
 
-    services.reschedule_appointment(
-        appointment=appointment, start=appointment.start + timedelta(hours=1), actor=Actor.PATIENT
+    services.reschedule_appointment(  # the next day: an hour later can pass the 23:59 close
+        appointment=appointment, start=appointment.start + timedelta(days=1), actor=Actor.PATIENT
     )
 
     assert row_status(appointment, "rescheduled") == "suppressed"
@@ -582,8 +582,9 @@ def test_stop_means_no_more_texts_until_start(stack: Stack) -> None:
     wait_for(lambda: len(stack.texts_to()) == 1)
 
     assert stack.text_in("STOP").status_code == 200
+    # The next day at the same time: an hour later can fall past the hours' 23:59 close.
     appointment = services.reschedule_appointment(
-        appointment=appointment, start=appointment.start + timedelta(hours=1), actor=Actor.STAFF
+        appointment=appointment, start=appointment.start + timedelta(days=1), actor=Actor.STAFF
     )
     wait_for(lambda: settled(appointment))
     assert row_status(appointment, "rescheduled") == "suppressed"
@@ -593,3 +594,44 @@ def test_stop_means_no_more_texts_until_start(stack: Stack) -> None:
     wait_for(lambda: len(stack.texts_to()) == 2, what="a text after START")
 
     assert "cancelled by the clinic" in stack.texts_to()[-1]["body"]
+
+
+def test_a_no_show_brings_one_check_in_however_often_it_is_swept(stack: Stack) -> None:
+    from notifications.delivery import dispatch, sweep
+    from scheduling.booking import services
+
+    appointment = book_visit(hours_ahead=1)
+    wait_for(lambda: settled(appointment), what="the confirmation to be sent")
+
+    def check_ins() -> list[str]:
+        return [t["body"] for t in stack.texts_to() if "988" in t["body"]]
+
+    marked_at = appointment.start + timedelta(minutes=10)
+    services.record_attendance(
+        appointment=appointment, status="no_show", actor="provider", now=marked_at
+    )
+    row = rows(appointment, template="checkin").get()
+    assert row.send_after == appointment.end  # never before the visit's end
+
+    sweep(now=appointment.end - timedelta(seconds=30))
+    time.sleep(1.0)
+    assert check_ins() == []
+
+    for late in (1, 2, 60):  # a sweep each minute; the same row handed over twice more
+        sweep(now=appointment.end + timedelta(seconds=late))
+    dispatch([row.pk])
+    dispatch([row.pk])
+    wait_for(lambda: len(check_ins()) == 1, what="the check-in")
+    # The provider corrects the record, then marks the no-show again: still one check-in.
+    services.record_attendance(
+        appointment=appointment, status="attended", actor="provider", now=marked_at
+    )
+    services.record_attendance(
+        appointment=appointment, status="no_show", actor="provider", now=marked_at
+    )
+    sweep(now=appointment.end + timedelta(minutes=5))
+    time.sleep(1.5)
+
+    (body,) = check_ins()
+    assert "/rebook" in body and "LINK_TOKEN_PLACEHOLDER" not in body
+    assert rows(appointment, template="checkin").count() == 1

@@ -59,7 +59,12 @@ WORST = {
     "skipped_dates": "Wed Sep 30, 12:30 PM AKDT",
     "cancelled_count": 26,
     "moved_rule": "Every 2 weeks on Wednesdays at 12:30 PM AKDT, 26 visits from Sep 30",
+    # The care circle (issue 15)
+    "resources_url": "https://appointments.example-county-health.org/resources/",
+    "until": "Wednesday, September 30",
 }
+CIRCLE = TEMPLATES.parent / "circle" / "messages"
+CIRCLE_SMS = sorted(p.name.removesuffix(".sms.txt") for p in CIRCLE.glob("*.sms.txt"))
 
 
 def clinical_words(text: str) -> list[str]:
@@ -175,6 +180,7 @@ def test_no_text_of_any_app_puts_a_reply_instruction_next_to_cancel(path):
     [
         "referrals/templates/referrals/messages/patient_link_sms.txt",
         "notifications/templates/notifications/verification_code.sms.txt",
+        "scheduling/templates/scheduling/circle/messages/support_invite.sms.txt",
     ],
 )
 def test_a_first_text_to_a_number_names_the_sender_and_how_to_stop(path):
@@ -182,3 +188,92 @@ def test_a_first_text_to_a_number_names_the_sender_and_how_to_stop(path):
 
     assert raw.startswith("Bridgeway")
     assert "Reply STOP" in raw
+
+
+def test_the_care_circle_templates_are_found():
+    assert {"support_invite", "support_reminder", "support_agreed", "checkin"} <= set(CIRCLE_SMS)
+
+
+@pytest.mark.parametrize("name", CIRCLE_SMS)
+def test_every_care_circle_text_renders_discreet_gsm7_in_two_segments(name):
+    raw = (CIRCLE / f"{name}.sms.txt").read_text()
+    body = text.render_sms(f"scheduling/circle/messages/{name}.sms.txt", WORST)
+
+    assert text.is_gsm7(raw.replace("{", "(").replace("}", ")"))
+    assert not clinical_words(body)
+    assert text.is_gsm7(body), body
+    assert text.sms_segments(body) <= text.MAX_SMS_SEGMENTS, (len(body), body)
+    assert not ASKS_FOR_CANCEL.search(body)
+
+
+def test_the_check_in_email_subject_is_discreet():
+    subject = text.render_line("scheduling/circle/messages/checkin.subject.txt", WORST)
+
+    assert subject and not clinical_words(subject)
+
+
+def test_the_help_keyword_answer_is_discreet_gsm7_in_two_segments(settings):
+    from notifications.inbound import help_reply
+
+    settings.PUBLIC_BASE_URL = "https://appointments.example-county-health.org"
+    body = help_reply()
+
+    assert "988" in body and "/resources/" in body and "Reply STOP" in body
+    assert not clinical_words(body)
+    assert text.is_gsm7(body) and text.sms_segments(body) <= text.MAX_SMS_SEGMENTS
+
+
+@pytest.mark.django_db
+def test_every_care_circle_message_of_every_event_is_discreet(clock):
+    """Support texts and the check-in, for a provider full of clinical words, a patient with
+    a preferred name outside GSM-7 and discreet names on."""
+    from datetime import timedelta
+
+    from scheduling.circle import support
+    from scheduling.circle.models import ContactPreference
+    from scheduling.models import AppointmentStatus
+    from tests.notifications.conftest import NOW
+
+    provider = ProviderFactory(
+        name="Dana Whitfield",
+        kind=ProviderKind.ADDICTION_MEDICINE,
+        credentials="Addiction Medicine, Suboxone provider",
+        states=["NY"],
+    )
+    service = ServiceFactory(provider=provider, name="Opioid treatment: Suboxone induction")
+    first = book(service=service)
+    ContactPreference.objects.create(
+        patient=first.patient, discreet_names=True, preferred_name="Zoë-Marguerite"
+    )
+    first.patient.refresh_from_db()
+    support.add_support_person(
+        patient=first.patient,
+        name="Jo Rivera",
+        phone="+12125550199",
+        relationship="recovery sponsor",
+        until=NOW + timedelta(days=365),
+        source="private link",
+    )
+    answers = [handle_reply(from_number="+12125550199", body="AGREE")]
+    second = book(service=service, start=THU_10)
+    clock.move_to(THU_10 + timedelta(hours=1))
+    for visit in (first, second):
+        services.record_attendance(
+            appointment=visit, status=AppointmentStatus.NO_SHOW, actor=Actor.PROVIDER
+        )
+
+    circle = Notification.objects.filter(
+        template__in=["support_invite", "support_reminder", "checkin"]
+    )
+    assert set(circle.values_list("template", flat=True)) == {
+        "support_invite",
+        "support_reminder",
+        "checkin",
+    }
+    for row in circle:
+        for line in (row.body, row.subject):
+            assert not clinical_words(line), line
+            assert "Dana" not in line and "Whitfield" not in line, line
+    for body in [row.body for row in circle if row.channel == "sms"] + answers:
+        assert text.is_gsm7(body) and text.sms_segments(body) <= 2, body
+        assert not ASKS_FOR_CANCEL.search(body), body

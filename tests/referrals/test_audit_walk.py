@@ -164,6 +164,38 @@ def _waitlist_call(w: World, method: str, what: str) -> Any:
     return getattr(w.api(), method)(url)
 
 
+_LINK_VIEW = ("view", "link", "patient")
+_LINK_CHANGE = ("change", "link", "patient")
+
+
+def _person(w: World) -> Any:
+    from scheduling.circle.support import add_support_person
+
+    return add_support_person(
+        patient=w.patient,
+        name="Jo",
+        phone="+12125550199",
+        relationship="sister",
+        until=NOW + timedelta(days=30),
+        source="test",
+    )
+
+
+def _add_person_by_form(w: World) -> Any:
+    data = {
+        "name": "Jo",
+        "phone": "+12125550199",
+        "relationship": "sister",
+        "until": (NOW + timedelta(days=30)).date().isoformat(),
+        "consent": "on",
+    }
+    return w.page().post(f"/m/{w.token}/circle/people", data)
+
+
+def _withdraw_by_form(w: World) -> Any:
+    return w.page().post(f"/m/{w.token}/circle/people/{_person(w).pk}/withdraw")
+
+
 def _api_url(w: World, what: str) -> str:
     return f"/api/appointments/{w.appointment.pk}/{what}"
 
@@ -414,6 +446,58 @@ CASES: list[tuple[str, str, Callable[[World], Any], str, str, str]] = [
         "patient",
     ),
     ("a booking by the form", "book", _book_by_form, "change", "page", "patient"),
+    # The care circle (issue 15): the private link's page and API
+    ("the circle page", "circle", lambda w: w.page().get(f"/m/{w.token}/circle"), *_LINK_VIEW),
+    (
+        "safe-contact choices from the link",
+        "circle-contact",
+        lambda w: w.page().post(f"/m/{w.token}/circle/contact", {"texts_ok": "on"}),
+        "change",
+        "link",
+        "patient",
+    ),
+    ("a support person from the link", "circle-add", _add_person_by_form, *_LINK_CHANGE),
+    ("a withdrawn consent from the link", "circle-revoke", _withdraw_by_form, *_LINK_CHANGE),
+    (
+        "the check-in's rebook link",
+        "rebook",
+        lambda w: w.page().get(f"/m/{w.token}/rebook"),
+        *_LINK_VIEW,
+    ),
+    (
+        "safe-contact choices by the API",
+        "patient-contact",
+        lambda w: w.api().get(f"/api/patients/me/contact/?token={w.token}"),
+        "view",
+        "api",
+        "patient",
+    ),
+    (
+        "support persons by the API",
+        "patient-support-persons",
+        lambda w: w.api().get(f"/api/patients/me/support-persons/?token={w.token}"),
+        "view",
+        "api",
+        "patient",
+    ),
+    (
+        "a withdrawn consent by the API",
+        "patient-support-person-withdraw",
+        lambda w: w.api().post(
+            f"/api/patients/me/support-persons/{_person(w).pk}/withdraw/?token={w.token}"
+        ),
+        "change",
+        "api",
+        "patient",
+    ),
+    (
+        "disclosures by the API",
+        "patient-disclosures",
+        lambda w: w.api().get(f"/api/patients/me/disclosures/?token={w.token}"),
+        "view",
+        "api",
+        "patient",
+    ),
     # The provider portal
     (
         "the portal's week",
@@ -721,6 +805,7 @@ def _url_names(patterns: list[Any], namespace: str = "") -> set[str]:
 # development outbox (DEBUG only), and the portal's own availability and feed settings.
 NO_PATIENT_DATA = {
     "healthz",
+    "resources",  # crisis lines and meeting finders, the same for everyone
     "metrics",  # counts by route pattern and outcome; no record, name or token
     "admin/login/",
     "login",

@@ -234,3 +234,54 @@ def test_a_session_that_has_begun_closes_its_waiting_entries(clock):
 
     entry.refresh_from_db()
     assert entry.status == WaitlistStatus.CLOSED
+
+
+def _prefer(phone: str, **rules: object) -> None:
+    from common.phones import phone_hash
+    from scheduling.circle.models import ContactPreference
+    from scheduling.models import Patient
+
+    patient = Patient.objects.get(phone_hash=phone_hash(phone))
+    ContactPreference.objects.create(patient=patient, **rules)
+
+
+def test_a_person_inside_their_quiet_hours_is_skipped_and_keeps_their_place(clock):
+    from datetime import time
+
+    service, seats = full_group()
+    first = join(service, "Kay", PHONES[5], start=TUE_18)
+    clock.shift(timedelta(seconds=1))
+    second = join(service, "Lou", PHONES[6], start=TUE_18)
+    _prefer(PHONES[5], quiet_from=time(6, 0), quiet_until=time(9, 0))  # 07:00 in New York
+    _cancel(seats[0])
+
+    made = offers.offer_places(provider_id=service.provider_id)
+
+    assert [o.entry_id for o in made] == [second.pk]
+    assert position_of(first) == 1
+
+
+def test_a_person_who_turned_texts_off_is_not_offered_by_text(clock):
+    service, seats = full_group()
+    join(service, "Kay", PHONES[5], start=TUE_18)
+    clock.shift(timedelta(seconds=1))
+    second = join(service, "Lou", PHONES[6], start=TUE_18)
+    _prefer(PHONES[5], texts_ok=False)
+    _cancel(seats[0])
+
+    made = offers.offer_places(provider_id=service.provider_id)
+
+    assert [o.entry_id for o in made] == [second.pk]
+
+
+def test_an_offer_to_someone_who_asked_for_discreet_names_leaves_the_provider_out(clock):
+    service, seats = full_group()
+    join(service, "Kay", PHONES[5], start=TUE_18)
+    _prefer(PHONES[5], discreet_names=True)
+    _cancel(seats[0])
+
+    offers.offer_places(provider_id=service.provider_id)
+
+    (text,) = _offers_texted()
+    assert service.provider.name.split()[0] not in text.body
+    assert "A time opened with your provider:" in text.body

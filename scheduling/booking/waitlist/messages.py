@@ -14,6 +14,7 @@ from notifications.models import Channel
 from scheduling.booking.messages import render_sms, sms_name
 from scheduling.booking.waitlist.links import entry_url, sealed_entry_url
 from scheduling.booking.waitlist.models import WaitlistEntry, WaitlistOffer
+from scheduling.circle.contact import safe_contact
 
 
 def hold_minutes() -> int:
@@ -27,8 +28,9 @@ def provider_page_url(entry: WaitlistEntry) -> str:
 
 def offer_context(offer: WaitlistOffer, *, sealed: bool = True) -> dict[str, Any]:
     entry = offer.entry
+    contact = safe_contact(entry.patient)
     return {
-        "provider_name": sms_name(entry.provider.name),
+        "provider_name": contact.provider_name(sms_name(entry.provider.name)),
         "when": format_when(offer.start, entry.patient.timezone),
         "minutes": hold_minutes(),
         "url": sealed_entry_url() if sealed else entry_url(entry),

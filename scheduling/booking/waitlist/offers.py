@@ -38,6 +38,7 @@ from scheduling.booking.waitlist.models import (
     WaitlistOffer,
     WaitlistStatus,
 )
+from scheduling.circle.contact import safe_contact
 from scheduling.models import ACTIVE_STATUSES, Appointment, Provider, Service
 
 logger = logging.getLogger(__name__)
@@ -130,7 +131,11 @@ def offer_places(*, provider_id: int, now: datetime | None = None) -> list[Waitl
 
 
 def _offer_service(service: Service, now: datetime) -> list[WaitlistOffer]:
-    entries = list(next_in_line(service.pk).select_related("patient", "provider")[:SCAN_LIMIT])
+    entries = list(
+        next_in_line(service.pk).select_related("patient__contact_preference", "provider")[
+            :SCAN_LIMIT
+        ]
+    )
     notice = timedelta(hours=service.min_notice_hours)
     lapsed = {
         e.pk
@@ -169,6 +174,9 @@ def _offer_service(service: Service, now: datetime) -> list[WaitlistOffer]:
             break
         if entry.patient.phone in opted_out:
             continue
+        contact = safe_contact(entry.patient)
+        if not contact.may_text or contact.is_quiet(now):
+            continue  # an offer is a text held for minutes: skip them now, keep their place
         own = [
             (s, e)
             for visit, s, e in busy.get(entry.patient_id, ())
