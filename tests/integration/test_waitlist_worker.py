@@ -24,7 +24,10 @@ def _full_group() -> tuple[Any, datetime, list[Any]]:
     from scheduling.models import ProviderKind
     from tests.factories import ProviderFactory, ServiceFactory
 
-    start = (datetime.now(UTC) + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
+    # Noon, so the meeting lies inside the hours whatever the time of day the test runs.
+    start = (datetime.now(UTC) + timedelta(days=3)).replace(
+        hour=12, minute=0, second=0, microsecond=0
+    )
     provider = ProviderFactory(
         name="Dana Whitfield",
         kind=ProviderKind.GROUP_FACILITATOR,
