@@ -98,7 +98,7 @@ def next_meetings(
 def find_groups(
     *, state: str | None = None, language: str | None = None, now: datetime | None = None
 ) -> list[Group]:
-    """Groups for the finder: services, their providers' languages, next meetings (6 queries)."""
+    """Groups for the finder: services, their providers' languages, next meetings (3 queries)."""
     now = now or timezone.now()
     services = group_services(state=state, language=language)
     spoken: dict[int, list[str]] = defaultdict(list)

@@ -100,7 +100,7 @@ def _queries_for_groups(count: int) -> int:
 
 
 def test_the_query_count_does_not_grow_with_the_number_of_groups(clock):
-    assert _queries_for_groups(1) == _queries_for_groups(6) == 6
+    assert _queries_for_groups(1) == _queries_for_groups(6) == 3
 
 
 # ---------------------------------------------------------------- the directory field
