@@ -74,6 +74,18 @@ def sms_outbox(settings):  # pytest-django fixture
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language, as a worker's task does: a Spanish page
+    requested by an earlier test in this thread leaves Spanish active (LocaleMiddleware
+    activates, nothing deactivates)."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Throttle counters (booking rate limit) live in the cache: no test inherits another's."""
     _clear_cache()

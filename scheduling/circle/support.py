@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from common.errors import DomainError
 from common.formatting import format_day, format_when
@@ -110,7 +110,9 @@ def add_support_person(
         signed_at=now,
         signed_source=source[:40],
     )
-    context = {"patient_name": _first_name(patient), "until": _until_text(person)}
+    with translation.override("en"):
+        context = {"patient_name": _first_name(patient), "until": _until_text(person)}
+        invite = render_sms(f"{TEMPLATES}/support_invite.sms.txt", context)
     key = f"support-invite:{person.pk}"
     _record(
         person,
@@ -119,7 +121,7 @@ def add_support_person(
                 channel=Channel.SMS,
                 recipient=e164,
                 template=INVITE_TEMPLATE,
-                body=render_sms(f"{TEMPLATES}/support_invite.sms.txt", context),
+                body=invite,
                 dedupe_key=key,
                 send_after=safe_contact(patient).text_at(now),
                 subject_ref=f"patient:{patient.pk}",
@@ -223,8 +225,9 @@ def agree(*, phone: str, now: datetime | None = None) -> str | None:
         for appointment in upcoming:
             record_support_reminders(appointment=appointment, now=now, batch=batch, only=person)
         outbox.enqueue_many(batch)
-    context = {"patient_name": " and ".join(names), "until": _until_text(people[0])}
-    return render_sms(f"{TEMPLATES}/support_agreed.sms.txt", context)
+    with translation.override("en"):
+        context = {"patient_name": " and ".join(names), "until": _until_text(people[0])}
+        return render_sms(f"{TEMPLATES}/support_agreed.sms.txt", context)
 
 
 def support_key(person: SupportPerson, appointment: Appointment, revision: int) -> str:
@@ -257,11 +260,14 @@ def record_support_reminders(
             break
     if send_after is None:
         return []
-    context = {
-        "patient_name": _first_name(patient),
-        "when": format_when(appointment.start, contact.zone),
-    }
-    body = render_sms(f"{TEMPLATES}/support_reminder.sms.txt", context)
+    # A support person's texts are English (their language is not known), whatever
+    # language the request or task that records them has active.
+    with translation.override("en"):
+        context = {
+            "patient_name": _first_name(patient),
+            "when": format_when(appointment.start, contact.zone),
+        }
+        body = render_sms(f"{TEMPLATES}/support_reminder.sms.txt", context)
     keys: list[str] = []
     disclosed: list[Disclosure] = []
     for person in people:

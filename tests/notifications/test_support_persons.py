@@ -85,6 +85,20 @@ def test_agree_by_text_turns_on_reminders_of_coming_visits_with_date_and_time_on
     assert Disclosure.objects.filter(message_key=reminder.dedupe_key).exists()
 
 
+def test_a_support_persons_texts_are_english_whatever_language_is_active(clock):
+    from django.utils import translation
+
+    appointment = book()
+    name_jo(appointment.patient)
+
+    with translation.override("es"):  # e.g. left active by a Spanish page in this thread
+        answer = text_from(JO, "agree")
+
+    (reminder,) = to_jo("support_reminder")
+    assert answer.startswith("Thank you.")
+    assert "Wed Mar 4" in reminder.body
+
+
 def test_a_visit_booked_after_the_agreement_gets_its_support_reminder(clock):
     first = book()
     name_jo(first.patient)
