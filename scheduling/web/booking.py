@@ -203,7 +203,7 @@ def book(request: HttpRequest, slug: str, *, flow: BookingFlow | None = None) ->
                 if "code" in request.POST:  # the code step posted back
                     code_form = verify.CodeForm(request.POST)
                     if not verify.check(request, phone, code_form):
-                        return _code_step(request, page, code_form, status=400)
+                        return verify.code_step(request, page, code_form, status=400)
                 if form.cleaned_data["repeat"] and "preview" in request.POST:
                     return _preview(request, page, form, service)
                 possession = verify.session_proves(request, phone)
@@ -228,7 +228,9 @@ def book(request: HttpRequest, slug: str, *, flow: BookingFlow | None = None) ->
                 )
             except DomainError as error:
                 if error.code == "verification_required":
-                    return _send_code(request, page, form)
+                    return verify.send_code(
+                        request, page, form, form_template="scheduling/book.html"
+                    )
                 if error.code in ("slot_unavailable", "series_conflict"):
                     taken = (
                         _("None of those dates is free.")
@@ -315,24 +317,6 @@ def _context(
         "picker_url": f"{flow.provider_url(provider)}?{_query(service=service.slug, state=state)}",
         "now": timezone.now(),
     }
-
-
-def _send_code(request: HttpRequest, page: dict[str, Any], form: BookForm) -> HttpResponse:
-    """Text a code to the number in the form and ask for it; the same page for every number."""
-    try:
-        verification_id = verify.start(request, form.cleaned_data["phone"])
-    except DomainError as error:
-        add_domain_error(form, error, field_names={"patient": "phone"})
-        return render(request, "scheduling/book.html", page, status=error.status)
-    return _code_step(request, page, verify.CodeForm(initial={"verification": verification_id}))
-
-
-def _code_step(
-    request: HttpRequest, page: dict[str, Any], code_form: verify.CodeForm, *, status: int = 200
-) -> HttpResponse:
-    phone = page["form"].cleaned_data["phone"]
-    context = {**page, "code_form": code_form, "phone_end": phone[-4:]}
-    return render(request, "scheduling/verify.html", context, status=status)
 
 
 def _preview(

@@ -121,7 +121,7 @@ def wait_for_seat(request: HttpRequest, slug: str) -> HttpResponse:
         if "code" in request.POST:  # the code step posted back
             code_form = verify.CodeForm(request.POST)
             if not verify.check(request, phone, code_form):
-                return _code_step(request, page, code_form, status=400)
+                return verify.code_step(request, page, code_form, status=400)
         entry, _ = waitlist.join_waitlist(
             service=service,
             start=start,
@@ -136,7 +136,7 @@ def wait_for_seat(request: HttpRequest, slug: str) -> HttpResponse:
         )
     except DomainError as error:
         if error.code == "verification_required":
-            return _send_code(request, page, form)
+            return verify.send_code(request, page, form, form_template="scheduling/group_wait.html")
         if error.code == "seats_available":
             messages.info(request, "A seat is open in this meeting: you can book it now.")
             return HttpResponseRedirect(_book_url(provider, service, start, state))
@@ -171,21 +171,3 @@ def _page(
         "purpose": "wait",
         "hold_minutes": hold_minutes(),
     }
-
-
-def _send_code(request: HttpRequest, page: dict[str, Any], form: WaitForm) -> HttpResponse:
-    """Text a code to the number in the form and ask for it; the same page for every number."""
-    try:
-        verification_id = verify.start(request, form.cleaned_data["phone"])
-    except DomainError as error:
-        add_domain_error(form, error, field_names={"patient": "phone"})
-        return render(request, "scheduling/group_wait.html", page, status=error.status)
-    return _code_step(request, page, verify.CodeForm(initial={"verification": verification_id}))
-
-
-def _code_step(
-    request: HttpRequest, page: dict[str, Any], code_form: verify.CodeForm, *, status: int = 200
-) -> HttpResponse:
-    phone = page["form"].cleaned_data["phone"]
-    context = {**page, "code_form": code_form, "phone_end": phone[-4:]}
-    return render(request, "scheduling/verify.html", context, status=status)

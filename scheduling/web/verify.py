@@ -10,12 +10,14 @@ import hashlib
 from typing import Any
 
 from django import forms
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from common.errors import DomainError
 from common.limits import client_address
 from notifications import verification
+from scheduling.web.helpers import add_domain_error
 
 PROOFS_KEY = "bw_phone_proofs"
 
@@ -73,3 +75,25 @@ def check(request: HttpRequest, phone: str, form: CodeForm) -> bool:
     proofs[proof_key(phone)] = token
     request.session[PROOFS_KEY] = dict(list(proofs.items())[-5:])
     return True
+
+
+def send_code(
+    request: HttpRequest, page: dict[str, Any], form: forms.Form, *, form_template: str
+) -> HttpResponse:
+    """Text a code to the number in the form and ask for it; the same page for every number.
+    A refused number shows `form_template` again with the error on the phone field."""
+    try:
+        verification_id = start(request, form.cleaned_data["phone"])
+    except DomainError as error:
+        add_domain_error(form, error, field_names={"patient": "phone"})
+        return render(request, form_template, page, status=error.status)
+    return code_step(request, page, CodeForm(initial={"verification": verification_id}))
+
+
+def code_step(
+    request: HttpRequest, page: dict[str, Any], code_form: CodeForm, *, status: int = 200
+) -> HttpResponse:
+    """The page that asks for the texted code (scheduling/verify.html)."""
+    phone = page["form"].cleaned_data["phone"]
+    context = {**page, "code_form": code_form, "phone_end": phone[-4:]}
+    return render(request, "scheduling/verify.html", context, status=status)
