@@ -115,6 +115,36 @@ def _create_postgres_database(url: str) -> None:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(cfg["NAME"])))
 
 
+def scratch_database(tmp: Path, *, prefix: str = "bw_bench") -> str:
+    """A new empty database for one run: a uniquely named PostgreSQL database beside
+    DATABASE_URL's when that is PostgreSQL (drop it with drop_database), else SQLite in tmp."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        return f"sqlite:///{tmp / 'bench.sqlite3'}"
+    import psycopg
+
+    base, _, _ = url.rpartition("/")
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(_admin_url(base), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
+    return f"{base}/{name}"
+
+
+def drop_database(database_url: str) -> None:
+    """Drop a database scratch_database made (nothing to do for SQLite)."""
+    if not database_url.startswith("postgres"):
+        return
+    import psycopg
+
+    base, _, name = database_url.rpartition("/")
+    with psycopg.connect(_admin_url(base), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]
+
+
+def _admin_url(base: str) -> str:
+    return base.replace("postgres://", "postgresql://") + "/postgres"
+
+
 @dataclass
 class BenchData:
     providers: int

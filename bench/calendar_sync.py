@@ -34,6 +34,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench._data import drop_database, scratch_database  # noqa: E402
+
 VTIMEZONE = """BEGIN:VTIMEZONE\r
 TZID:Eastern Standard Time\r
 BEGIN:STANDARD\r
@@ -140,33 +142,6 @@ class Calendars:
         self.server.server_close()
 
 
-def prepare_database(tmp: Path) -> str:
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith("postgres"):
-        import psycopg
-
-        base, _, _ = url.rpartition("/")
-        name = f"bw_bench_cal_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(
-            base.replace("postgres://", "postgresql://") + "/postgres", autocommit=True
-        ) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
-        return f"{base}/{name}"
-    return f"sqlite:///{tmp / 'bench.sqlite3'}"
-
-
-def drop_database(database_url: str) -> None:
-    if not database_url.startswith("postgres"):
-        return
-    import psycopg
-
-    base, _, name = database_url.rpartition("/")
-    with psycopg.connect(
-        base.replace("postgres://", "postgresql://") + "/postgres", autocommit=True
-    ) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]
-
-
 def group_cpu_seconds(pgid: int) -> float:
     """CPU time used so far by the worker's process group (Linux /proc; 0 elsewhere): the
     machine may be shared, and this, unlike wall time, does not count waiting for a core."""
@@ -198,7 +173,7 @@ def wait_all_synced(since: datetime, count: int, timeout: float) -> tuple[float,
 def main() -> None:
     args = parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bw-bench-cal-"))
-    database_url = prepare_database(tmp)
+    database_url = scratch_database(tmp, prefix="bw_bench_cal")
     cluster = f"bwbenchcal{uuid.uuid4().hex[:6]}"
     os.environ.update(
         DEBUG="1",

@@ -29,6 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench._data import scratch_database  # noqa: E402
+
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -49,25 +51,10 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def prepare_database(tmp: Path) -> str:
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith("postgres"):
-        import psycopg
-
-        base, _, _ = url.rpartition("/")
-        name = f"bw_bench_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(
-            base.replace("postgres://", "postgresql://") + "/postgres", autocommit=True
-        ) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
-        return f"{base}/{name}"
-    return f"sqlite:///{tmp / 'bench.sqlite3'}"
-
-
 def main() -> None:
     args = parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bw-bench-"))
-    database_url = prepare_database(tmp)
+    database_url = scratch_database(tmp, prefix="bw_bench")
     redis_url = os.environ.pop("REDIS_URL", "")
     cluster = f"bwbench{uuid.uuid4().hex[:6]}"
     os.environ.update(
